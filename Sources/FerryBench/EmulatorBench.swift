@@ -1,0 +1,3 @@
+func runEmulatorBench(_ args: [String]) {
+    print("{\"error\": \"not implemented yet\"}")
+}

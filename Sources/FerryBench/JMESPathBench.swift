@@ -1,0 +1,3 @@
+func runJMESPathBench(_ args: [String]) {
+    print("{\"error\": \"not implemented yet\"}")
+}

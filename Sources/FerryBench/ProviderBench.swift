@@ -1,0 +1,3 @@
+func runProviderBench(_ args: [String]) {
+    print("{\"error\": \"not implemented yet\"}")
+}

@@ -1,0 +1,3 @@
+func runStoreBench(_ args: [String]) {
+    print("{\"error\": \"not implemented yet\"}")
+}
