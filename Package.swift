@@ -52,6 +52,7 @@ let package = Package(
         ]),
         // The C ABI: @_cdecl entry points only; the version script keeps every other symbol local.
         .target(name: "FerryABI", dependencies: ["FerryRuntime", "FerryEmulator", "FerryCore", "FerryJSON", "JMESPath"],
+                exclude: ["exports.map"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(versionScript)"])]),
         .executableTarget(name: "FerryCLI", dependencies: [
             "FerryRuntime", "FerryEmulator", "FerryCore", "FerryJSON", "JMESPath",

@@ -98,7 +98,7 @@ private struct Parser {
     }
 
     mutating func expectLiteral(_ word: StaticString) throws(JSONParseError) {
-        let n = word.utf8CodeUnitsCount
+        let n = word.utf8CodeUnitCount
         let start = pos
         guard pos + n <= buf.count else { throw error(.unexpectedEnd, "unexpected end of input in literal '\(word)'") }
         let p = word.utf8Start

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: the Swift suites, the C suite (normally and under valgrind) and the Python suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+echo "== Swift tests"
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]'
+swift test --skip-build --parallel --num-workers 2
+
+echo "== C tests"
+make -s -C Tests/c test
+echo "== C tests under valgrind"
+make -s -C Tests/c valgrind
+
+echo "== Python tests"
+.venv/bin/python -m pytest -q Tests/python bindings/python/tests
