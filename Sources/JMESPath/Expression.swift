@@ -1,0 +1,30 @@
+import FerryJSON
+
+/// A compiled JMESPath expression. Immutable and `Sendable`: compile once, evaluate from any thread.
+/// Two expressions are equal when their source text is equal (equal text always compiles to the same tree).
+public struct Expression: Sendable, Hashable {
+    private let text: String
+    let root: Node
+
+    /// Compiles `source`. Syntax errors, unknown functions and wrong argument counts are reported here.
+    public init(compiling source: String) throws(JMESPathError) {
+        self.text = source
+        self.root = try Parser.parse(source)
+    }
+
+    public var source: String { text }
+
+    /// Evaluates the expression against `data`. Type errors in function arguments and a zero slice step are
+    /// reported here.
+    public func evaluate(_ data: JSON) throws(JMESPathError) -> JSON {
+        try Interpreter(source: text).eval(root, data)
+    }
+
+    public static func == (a: Expression, b: Expression) -> Bool { a.text == b.text }
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+}
+
+/// Compiles and evaluates in one step. Prefer `Expression` when the same expression runs more than once.
+public func search(_ expression: String, _ data: JSON) throws(JMESPathError) -> JSON {
+    try Expression(compiling: expression).evaluate(data)
+}
