@@ -1,0 +1,109 @@
+import FerryCore
+import Synchronization
+
+/// Wall time for the runtime. Every deadline and wake-up is an absolute wall time (unix seconds) so a run
+/// resumed in another process keeps its schedule. Injectable so tests never sleep for real.
+public protocol RuntimeClock: Sendable {
+    func now() -> Double
+    /// Suspends until `deadline` (wall seconds); throws CancellationError when the task is cancelled.
+    func sleep(until deadline: Double) async throws
+}
+
+/// The real clock.
+public struct SystemClock: RuntimeClock {
+    public init() {}
+    public func now() -> Double { WallClock.now() }
+    public func sleep(until deadline: Double) async throws {
+        let d = deadline - WallClock.now()
+        if d > 0 { try await Task.sleep(nanoseconds: UInt64(min(d, 86_400 * 365) * 1e9)) }
+    }
+}
+
+/// A virtual clock for tests. With `autoAdvance`, sleeping jumps the clock to the deadline at once (after a few
+/// yields, so an operation that completes without suspending wins a race against a timeout). Without it, sleepers
+/// wait until a test calls `advance`.
+public final class ManualClock: RuntimeClock, @unchecked Sendable {
+    private struct Waiter { let id: Int; let deadline: Double; let cont: CheckedContinuation<Void, Error> }
+    private struct State { var now: Double; var waiters: [Waiter] = []; var nextID = 0 }
+    private let state: Mutex<State>
+    public let autoAdvance: Bool
+
+    public init(start: Double = 1_700_000_000, autoAdvance: Bool = false) {
+        state = Mutex(State(now: start))
+        self.autoAdvance = autoAdvance
+    }
+
+    public func now() -> Double { state.withLock { $0.now } }
+
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
+    public func set(_ t: Double) {
+        let ready: [Waiter] = state.withLock { s in
+            s.now = max(s.now, t)
+            let r = s.waiters.filter { $0.deadline <= s.now }
+            s.waiters.removeAll { $0.deadline <= s.now }
+            return r
+        }
+        for w in ready { w.cont.resume() }
+    }
+
+    public func advance(by seconds: Double) { set(now() + seconds) }
+
+    /// Waits (really, briefly) until at least `count` tasks sleep on this clock.
+    public func waitForSleepers(_ count: Int, timeout: Double = 10) async {
+        let end = WallClock.monotonic() + timeout
+        while waiterCount < count && WallClock.monotonic() < end { try? await Task.sleep(nanoseconds: 1_000_000) }
+    }
+
+    public func sleep(until deadline: Double) async throws {
+        if autoAdvance {
+            for _ in 0..<20 { await Task.yield() }
+            try Task.checkCancellation()
+            set(deadline)
+            return
+        }
+        if deadline <= now() { return }
+        let id: Int = state.withLock { s in s.nextID += 1; return s.nextID }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+                let fire: Bool = state.withLock { s in
+                    if deadline <= s.now { return true }
+                    s.waiters.append(Waiter(id: id, deadline: deadline, cont: c))
+                    return false
+                }
+                if fire { c.resume() }
+            }
+        } onCancel: {
+            let w: Waiter? = state.withLock { s in
+                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.waiters.remove(at: i)
+            }
+            w?.cont.resume(throwing: CancellationError())
+        }
+    }
+}
+
+/// Randomness for retry jitter; injectable for tests.
+public protocol RandomSource: Sendable {
+    /// A uniformly distributed value in [0, 1).
+    func unit() -> Double
+}
+
+public struct SystemRandom: RandomSource {
+    public init() {}
+    public func unit() -> Double { Double.random(in: 0..<1) }
+}
+
+/// Returns the given values in turn (cycling); for tests.
+public final class SequenceRandom: RandomSource, @unchecked Sendable {
+    private let values: [Double]
+    private let index = Mutex(0)
+    public init(_ values: [Double]) { self.values = values.isEmpty ? [0.5] : values }
+    public func unit() -> Double {
+        index.withLock { i in
+            let v = values[i % values.count]
+            i += 1
+            return v
+        }
+    }
+}
