@@ -7,6 +7,9 @@ struct Parser {
     var tokens: [Token]
     var index = 0
     var depth = 0
+    /// The first unknown-function or arity problem. Reported only once the whole expression has parsed, so a
+    /// syntax error anywhere takes precedence (as with the reference implementation, which checks calls lazily).
+    var functionError: JMESPathError?
 
     /// Bounds recursion on hostile input such as thousands of nested parentheses.
     static let maxDepth = 256
@@ -27,6 +30,7 @@ struct Parser {
         if t.kind != .eof {
             throw parser.error("unexpected \(parser.describe(t)) after a complete expression", t)
         }
+        if let e = parser.functionError { throw e }
         return Optimizer.optimize(node)
     }
 
@@ -227,15 +231,21 @@ struct Parser {
             }
         }
         guard let fn = Builtin(rawValue: name) else {
-            throw JMESPathError.compile(.unknownFunction, "unknown function \(name)()", source: source,
-                                        byteOffset: nameToken.start)
+            if functionError == nil {
+                functionError = JMESPathError.compile(.unknownFunction, "unknown function \(name)()", source: source,
+                                                      byteOffset: nameToken.start)
+            }
+            return .literal(.null)
         }
         let (minArgs, variadic) = fn.arity
         if args.count < minArgs || (!variadic && args.count > minArgs) {
             let expected = variadic ? "at least \(minArgs)" : "\(minArgs)"
             let noun = minArgs == 1 && !variadic ? "argument" : "arguments"
-            throw JMESPathError.compile(.invalidArity, "\(name)() takes \(expected) \(noun) but was given \(args.count)",
-                                        source: source, byteOffset: nameToken.start)
+            if functionError == nil {
+                functionError = JMESPathError.compile(
+                    .invalidArity, "\(name)() takes \(expected) \(noun) but was given \(args.count)",
+                    source: source, byteOffset: nameToken.start)
+            }
         }
         return .function(fn, args)
     }
