@@ -7,8 +7,8 @@ import FerryRuntime
 import Glibc
 #endif
 
-typealias CString = UnsafePointer<CChar>
-typealias OutString = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+public typealias CString = UnsafePointer<CChar>
+public typealias OutString = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
 
 /// Default input limit for functions that take no engine (engine functions use the engine's `limits`).
 let defaultLimits = Limits()

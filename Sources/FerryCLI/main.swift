@@ -8,6 +8,6 @@ struct Ferry: AsyncParsableCommand {
         commandName: "ferry",
         abstract: "Durable, resumable cloud migration runbooks.",
         version: FerryVersion.string,
-        subcommands: [VersionCommand.self, QueryCommand.self] + extraCommands
+        subcommands: [VersionCommand.self, QueryCommand.self, ErrorsCommand.self] + extraCommands
     )
 }
