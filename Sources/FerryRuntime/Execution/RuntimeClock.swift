@@ -7,6 +7,13 @@ public protocol RuntimeClock: Sendable {
     func now() -> Double
     /// Suspends until `deadline` (wall seconds); throws CancellationError when the task is cancelled.
     func sleep(until deadline: Double) async throws
+    /// Sleeps for a timeout racing an operation. Same as `sleep` for real clocks; a virtual clock never jumps
+    /// forward on its own for these (so an operation that completes at once always beats its timeout).
+    func sleepForTimeout(until deadline: Double) async throws
+}
+
+extension RuntimeClock {
+    public func sleepForTimeout(until deadline: Double) async throws { try await sleep(until: deadline) }
 }
 
 /// The real clock.
@@ -19,9 +26,9 @@ public struct SystemClock: RuntimeClock {
     }
 }
 
-/// A virtual clock for tests. With `autoAdvance`, sleeping jumps the clock to the deadline at once (after a few
-/// yields, so an operation that completes without suspending wins a race against a timeout). Without it, sleepers
-/// wait until a test calls `advance`.
+/// A virtual clock for tests. With `autoAdvance`, `sleep` jumps the clock to the deadline at once; timeout
+/// sleepers (`sleepForTimeout`) always wait until something moves the clock past their deadline (a test's
+/// `advance`, or another task's auto-advancing sleep).
 public final class ManualClock: RuntimeClock, @unchecked Sendable {
     private struct Waiter { let id: Int; let deadline: Double; let cont: CheckedContinuation<Void, Error> }
     private struct State { var now: Double; var waiters: [Waiter] = []; var nextID = 0 }
@@ -57,11 +64,15 @@ public final class ManualClock: RuntimeClock, @unchecked Sendable {
 
     public func sleep(until deadline: Double) async throws {
         if autoAdvance {
-            for _ in 0..<20 { await Task.yield() }
+            await Task.yield()
             try Task.checkCancellation()
             set(deadline)
             return
         }
+        try await sleepForTimeout(until: deadline)
+    }
+
+    public func sleepForTimeout(until deadline: Double) async throws {
         if deadline <= now() { return }
         let id: Int = state.withLock { s in s.nextID += 1; return s.nextID }
         try await withTaskCancellationHandler {
