@@ -1,0 +1,152 @@
+import FerryCore
+import FerryJSON
+
+/// Everything the emulator remembers. One value, guarded by one lock in `EmulatorCore`; saved as a snapshot
+/// after each mutation when persistence is on.
+struct EmulatorState: Sendable, Codable {
+    var clock: EmuClock
+    var timings: EmulatorTimings
+    var faults: FaultTable
+    var rng: SeededRNG
+    var userId = "1234567890123456"
+
+    var aliMigrations: [AliMigration] = []
+    var nextAliMigrationId = 1
+    var nextAliOperationId = 1001
+    var mseTasks: [MseTask] = []
+    var nextMseId = 1
+    var dmsTasks: [DmsTask] = []
+    var dcsTasks: [DcsTask] = []
+    var nextDcsIP = 10
+
+    var audit: [AuditEntry] = []
+    var nextAuditSeq = 1
+    /// Alibaba nonces seen recently (nonce -> real time first seen), to reject replays.
+    var nonces: [String: Double] = [:]
+
+    init(config: EmulatorConfig) {
+        clock = EmuClock(start: config.startTime ?? WallClock.now(), scale: config.timeScale)
+        timings = config.timings
+        faults = FaultTable(seed: config.seed)
+        rng = SeededRNG(seed: config.seed)
+        for f in config.faults { _ = faults.add(f) }
+    }
+
+    var now: Double { clock.now() }
+
+    mutating func requestId(_ family: Family) -> String {
+        family.isAlibaba ? rng.uuidUpper() : rng.hex(32)
+    }
+
+    /// Applies every timed transition up to `now` (state advances lazily, when someone looks).
+    mutating func settle(_ now: Double) {
+        for i in aliMigrations.indices { aliMigrations[i].settle(now, timings) }
+        for i in dmsTasks.indices { dmsTasks[i].settle(now) }
+        for i in dcsTasks.indices { dcsTasks[i].settle(now, timings) }
+    }
+
+    mutating func record(_ op: String, requestId: String, accessKeyId: String?, params: JSON, effect: JSON,
+                         outcome: String = "ok") {
+        audit.append(AuditEntry(seq: nextAuditSeq, time: now, operation: op, requestId: requestId,
+                                accessKeyId: accessKeyId, params: JSONBox(Redaction.redactFields(params)),
+                                effect: JSONBox(Redaction.redactFields(effect)), outcome: outcome))
+        nextAuditSeq += 1
+    }
+
+    /// Forgets resources, audit and faults; keeps the clock, timings and key material.
+    mutating func reset(seed: UInt64) {
+        aliMigrations = []
+        nextAliMigrationId = 1
+        nextAliOperationId = 1001
+        mseTasks = []
+        nextMseId = 1
+        dmsTasks = []
+        dcsTasks = []
+        nextDcsIP = 10
+        audit = []
+        nextAuditSeq = 1
+        nonces = [:]
+        faults = FaultTable(seed: seed)
+        rng = SeededRNG(seed: seed)
+    }
+
+    /// Drops remembered nonces older than the allowed skew window.
+    mutating func pruneNonces(realNow: Double, window: Double) {
+        guard nonces.count > 4096 else { return }
+        nonces = nonces.filter { realNow - $0.value <= window }
+    }
+}
+
+/// The parsed parameters of one call, handed to an operation handler.
+struct OpContext {
+    var op: String
+    var family: Family
+    var request: EmulatorRequest
+    var now: Double
+    var requestId: String
+    /// Decoded path parameters in template order (e.g. migrationId, stageType, operationId).
+    var pathParams: [String]
+    var query: [(String, String)]
+    var projectId: String?
+    var accessKeyId: String?
+    var host: String
+    var terminalFailure: FaultSpec?
+
+    func q(_ name: String) -> String? { query.first { $0.0 == name }?.1 }
+
+    var queryJSON: JSON {
+        var o = JSONObject()
+        for (k, v) in query where o[k] == nil { o[k] = .string(v) }
+        return .object(o)
+    }
+
+    /// The body parsed as JSON; `nil` when empty.
+    func jsonBody() throws(ProviderError) -> JSON? {
+        guard !request.body.isEmpty else { return nil }
+        do { return try JSONParser.parse(bytes: request.body) } catch {
+            throw badRequest("body", "The request body is not valid JSON (\(error.message) at byte \(error.offset)).")
+        }
+    }
+
+    /// A validation error in this family's shape.
+    func badRequest(_ field: String, _ message: String) -> ProviderError {
+        switch family {
+        case .aliRocketMQ:
+            return ProviderError(400, "Invalid\(field.capitalizedFirst)", message,
+                                 dynamicCode: field.capitalizedFirst, dynamicMessage: field)
+        case .aliMSE: return ProviderError(400, "InvalidParameter", "Parameter error:\(message)")
+        case .hwRocketMQ: return ProviderError(400, "DMS.00400002", "Invalid parameter: \(message)")
+        case .hwDCS: return ProviderError(400, "DCS.4001", "Invalid request parameter: \(message)")
+        }
+    }
+
+    func missing(_ field: String) -> ProviderError {
+        switch family {
+        case .aliRocketMQ:
+            return ProviderError(400, "Missing\(field.capitalizedFirst)",
+                                 "Parameter \(field) is mandatory for this action .",
+                                 dynamicCode: field.capitalizedFirst, dynamicMessage: field)
+        case .aliMSE: return ProviderError(400, "InvalidParameter", "Parameter error:\(field) is required")
+        case .hwRocketMQ: return ProviderError(400, "DMS.00400002", "Invalid parameter: \(field) is required.")
+        case .hwDCS: return ProviderError(400, "DCS.4001", "Invalid request parameter: \(field) is mandatory.")
+        }
+    }
+
+    var failDelay: Double? { terminalFailure.map { $0.afterSeconds ?? -1 } }
+}
+
+/// What a handler returns on success: the body, and (for a mutation) the effect for the audit log.
+struct OpResult {
+    var body: JSON
+    var status = 200
+    /// nil = nothing changed (reads, and mutations that were no-ops).
+    var effect: JSON?
+    var params: JSON = .null
+}
+
+extension String {
+    var capitalizedFirst: String {
+        guard let f = first else { return self }
+        return f.uppercased() + dropFirst()
+    }
+}
