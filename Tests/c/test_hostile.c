@@ -167,9 +167,9 @@ static void hostile_engine_open(void) {
         OPEN_FAILS("open: 100 MB config", big, FERRY_ETOO_LARGE, "config");
         free(big);
     }
-    big = filled(DEEP, '[', 0);
+    big = filled(DEEP + 12, '[', 0);
     if (CHECK(big != NULL, "malloc")) {
-        big[0] = '{';
+        memcpy(big, "{\"runtime\":", 11); /* {"runtime":[[[[... */
         OPEN_FAILS("open: 10000-deep config", big, FERRY_ETOO_LARGE, "config");
         free(big);
     }

@@ -250,7 +250,7 @@ class Engine:
         such as ``"info"``); ``None`` or ``"off"`` removes it. Exceptions raised by the callback are logged to
         the ``ferry.binding`` Python logger and otherwise ignored."""
         min_level = _level(level)
-        trampoline = None if callback is None else _trampoline_for(callback)
+        trampoline = _native.LOG_FN() if callback is None else _trampoline_for(callback)  # LOG_FN() is NULL
         _call("ferry_engine_set_log_hook", self._handle, min_level, trampoline, None)
         self._hook = trampoline
 

@@ -170,7 +170,7 @@ def raw_cases(raw):
          ferry.InvalidArgumentError, "engine"),
         ("hook made-up engine", lambda: raw.call("ferry_engine_set_log_hook", 0x1234, 2, noop, None),
          ferry.InvalidArgumentError, "engine"),
-        ("hook closed engine", lambda: raw.call("ferry_engine_set_log_hook", closed, 2, None, None),
+        ("hook closed engine", lambda: raw.call("ferry_engine_set_log_hook", closed, 2, ferry._native.LOG_FN(), None),
          ferry.ClosedError, "engine"),
         ("hook INT_MIN level", lambda: raw.call("ferry_engine_set_log_hook", live, I32_MIN, noop, None),
          ferry.InvalidArgumentError, "min_level"),
