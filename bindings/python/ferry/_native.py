@@ -100,15 +100,21 @@ class Library:
 
 
 def candidates(package_dir: Optional[Path] = None) -> Iterator[Path]:
-    """Where to look for libferry, in order: $FERRY_LIBRARY, the package directory, then the repository's
-    ``.build/debug`` and ``.build/release`` (found by walking up from the package to ``Package.swift``)."""
+    """Where to look for libferry after $FERRY_LIBRARY, in order: the package directory, then the repository's
+    ``.build/debug`` and ``.build/release`` (found by walking up from the package to ``Package.swift``), then
+    the same under the repository holding the current directory."""
     here = (package_dir or Path(__file__).resolve().parent)
     yield here / LIBRARY_NAME
-    for parent in here.parents:
-        if (parent / "Package.swift").is_file():
-            yield parent / ".build" / "debug" / LIBRARY_NAME
-            yield parent / ".build" / "release" / LIBRARY_NAME
-            break
+    roots = [here]
+    if package_dir is None:
+        # Last resort for a non-editable install used from inside the repository.
+        roots.append(Path.cwd().resolve())
+    for start in roots:
+        for parent in [start, *start.parents]:
+            if (parent / "Package.swift").is_file():
+                yield parent / ".build" / "debug" / LIBRARY_NAME
+                yield parent / ".build" / "release" / LIBRARY_NAME
+                break
 
 
 def find_library() -> str:
