@@ -56,6 +56,9 @@ static void hostile_query(void) {
     EXPECT_ERROR("query: single quotes", ferry_query("a", "{'a':1}", &out), out, FERRY_EINVALID_JSON, "document");
     EXPECT_ERROR("query: NaN", ferry_query("a", "{\"a\":NaN}", &out), out, FERRY_EINVALID_JSON, "document");
     EXPECT_ERROR("query: Infinity", ferry_query("a", "[-Infinity]", &out), out, FERRY_EINVALID_JSON, "document");
+    EXPECT_ERROR("query: 1e400 overflows a double", ferry_query("a", "{\"a\":1e400}", &out), out, FERRY_EINVALID_JSON,
+                 "document");
+    EXPECT_ERROR("query: -1e400", ferry_query("a", "[-1e400]", &out), out, FERRY_EINVALID_JSON, "document");
     EXPECT_ERROR("query: leading zero", ferry_query("a", "[012]", &out), out, FERRY_EINVALID_JSON, "document");
     EXPECT_ERROR("query: raw control char", ferry_query("a", "\"a\x01\"", &out), out, FERRY_EINVALID_JSON, "document");
     EXPECT_ERROR("query: bad escape", ferry_query("a", "\"\\x41\"", &out), out, FERRY_EINVALID_JSON, "document");
@@ -90,6 +93,17 @@ static void hostile_query(void) {
         EXPECT_ERROR("query: 100 MB document", ferry_query("a", big, &out), out, FERRY_ETOO_LARGE, "document");
         EXPECT_ERROR("query: 100 MB expression", ferry_query(big, "{}", &out), out, FERRY_ETOO_LARGE, "expression");
         free(big);
+    }
+    {
+        /* A 1,000,000-digit integer is kept exactly (as text), not rejected or rounded. */
+        char *digits = filled(1000000, '9', 0);
+        if (CHECK(digits != NULL, "malloc")) {
+            out = NULL;
+            CHECK(ferry_query("@", digits, &out) == FERRY_OK && out != NULL && strcmp(out, digits) == 0,
+                  "1,000,000-digit integer round trip");
+            ferry_free(out);
+            free(digits);
+        }
     }
     big = filled(DEEP, '[', 0);
     if (CHECK(big != NULL, "malloc")) {

@@ -85,6 +85,9 @@ def test_query_results_are_python_values():
     assert ferry.query('"k\u00e9y"', {"kéy": "日本😀"}) == "日本😀"
     assert ferry.query("length(@)", "日本") == 2
     assert ferry.query("@", []) == []
+    assert ferry.query("@", 10**300) == 10**300
+    huge = int("9" * 4000)  # Python refuses int <-> str conversions over 4300 digits by default
+    assert ferry.query("@", [huge]) == [huge]
 
 
 def test_query_text_passes_json_text_through():

@@ -41,6 +41,7 @@ BINDING_CASES = [
     ("query trailing garbage", lambda: ferry.query_text("a", "{} {}"), ferry.InvalidJSONError, "document"),
     ("query NaN literal", lambda: ferry.query_text("a", '{"a":NaN}'), ferry.InvalidJSONError, "document"),
     ("query single quotes", lambda: ferry.query_text("a", "{'a':1}"), ferry.InvalidJSONError, "document"),
+    ("query 1e400", lambda: ferry.query_text("a", '{"a":1e400}'), ferry.InvalidJSONError, "document"),
     ("query raw control char", lambda: ferry.query_text("a", '"\x01"'), ferry.InvalidJSONError, "document"),
     ("query NaN value", lambda: ferry.query("a", {"a": float("nan")}), ferry.InvalidJSONError, "document"),
     ("query infinity value", lambda: ferry.query("a", [float("-inf")]), ferry.InvalidJSONError, "document"),
