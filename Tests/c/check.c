@@ -123,6 +123,7 @@ int main(void) {
     test_hostile();
     test_jansson();
     test_log_hook();
+    test_close_races();
     test_stress();
     CHECK(hostile_cases() >= 40, "only %d hostile cases", hostile_cases());
     fprintf(stderr, "hostile cases: %d\n", hostile_cases());

@@ -61,5 +61,6 @@ void test_hostile(void);
 void test_jansson(void);
 void test_log_hook(void);
 void test_stress(void);
+void test_close_races(void);
 
 #endif

@@ -171,3 +171,84 @@ void test_stress(void) {
     free(workers);
     free(threads);
 }
+
+/* ---- Closing under fire: calls racing a close see FERRY_OK or FERRY_ECLOSED, never anything else ---------- */
+
+struct racer {
+    ferry_engine *engine;
+    int unexpected, closed_seen, ok_seen, close_ok, close_closed, close_other;
+};
+
+static pthread_barrier_t race_start;
+
+static void *use_until_closed(void *arg) {
+    struct racer *r = arg;
+    long n = 0;
+    pthread_barrier_wait(&race_start);
+    for (;;) {
+        int rc = ferry_engine_set_log_hook(r->engine, FERRY_LOG_INFO, quiet, NULL, NULL);
+        n++;
+        if (rc == FERRY_OK) r->ok_seen++;
+        else if (rc == FERRY_ECLOSED) { r->closed_seen++; break; }
+        else { r->unexpected++; break; }
+        if (n > 50000000) { r->unexpected++; break; }
+    }
+    return NULL;
+}
+
+static void *close_it(void *arg) {
+    struct racer *r = arg;
+    int rc;
+    pthread_barrier_wait(&race_start);
+    rc = ferry_engine_close(r->engine);
+    if (rc == FERRY_OK) r->close_ok++;
+    else if (rc == FERRY_ECLOSED) r->close_closed++;
+    else r->close_other++;
+    return NULL;
+}
+
+void test_close_races(void) {
+    enum { USERS = 8, CLOSERS = 16 };
+    pthread_t users[USERS], closers[CLOSERS];
+    struct racer ur[USERS], cr[CLOSERS];
+    ferry_engine *e = NULL;
+    int i, oks = 0, closeds = 0, others = 0;
+
+    /* Many threads close the same engine at once: exactly one succeeds. */
+    if (!CHECK(ferry_engine_open(NULL, &e, NULL) == FERRY_OK, "open")) return;
+    pthread_barrier_init(&race_start, NULL, CLOSERS);
+    memset(cr, 0, sizeof cr);
+    for (i = 0; i < CLOSERS; i++) {
+        cr[i].engine = e;
+        pthread_create(&closers[i], NULL, close_it, &cr[i]);
+    }
+    for (i = 0; i < CLOSERS; i++) {
+        pthread_join(closers[i], NULL);
+        oks += cr[i].close_ok;
+        closeds += cr[i].close_closed;
+        others += cr[i].close_other;
+    }
+    pthread_barrier_destroy(&race_start);
+    CHECK(oks == 1 && closeds == CLOSERS - 1 && others == 0, "concurrent close: %d ok, %d closed, %d other", oks,
+          closeds, others);
+
+    /* Threads using an engine while another thread closes it. */
+    if (!CHECK(ferry_engine_open(NULL, &e, NULL) == FERRY_OK, "open")) return;
+    pthread_barrier_init(&race_start, NULL, USERS + 1);
+    memset(ur, 0, sizeof ur);
+    for (i = 0; i < USERS; i++) {
+        ur[i].engine = e;
+        pthread_create(&users[i], NULL, use_until_closed, &ur[i]);
+    }
+    pthread_barrier_wait(&race_start);
+    {
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    CHECK(ferry_engine_close(e) == FERRY_OK, "close while in use");
+    for (i = 0; i < USERS; i++) {
+        pthread_join(users[i], NULL);
+        CHECK(ur[i].unexpected == 0 && ur[i].closed_seen == 1, "user %d: %d unexpected statuses", i, ur[i].unexpected);
+    }
+    pthread_barrier_destroy(&race_start);
+}

@@ -8,6 +8,8 @@ import os
 import threading
 import time
 
+import pytest
+
 import ferry
 
 
@@ -82,3 +84,57 @@ def test_threads_call_concurrently():
     assert all(n > 0 for n in iterations), iterations
     print(f"\nstress: {nthreads} threads x {seconds:.0f} s, {sum(iterations)} iterations "
           f"({sum(iterations) / elapsed:.0f}/s)")
+
+
+def test_close_while_other_threads_use_the_engine():
+    engine = ferry.Engine()
+    go = threading.Barrier(9)
+    unexpected: list = []
+    closed_seen = []
+
+    def hook(level: int, record: dict) -> None:
+        pass
+
+    def use() -> None:
+        go.wait()
+        for _ in range(10_000_000):
+            try:
+                engine.set_log_hook(hook, "info")
+            except ferry.ClosedError:
+                closed_seen.append(1)
+                return
+            except Exception as e:
+                unexpected.append(repr(e))
+                return
+        unexpected.append("never saw ClosedError")
+
+    threads = [threading.Thread(target=use, daemon=True) for _ in range(8)]
+    for t in threads:
+        t.start()
+    go.wait()
+    time.sleep(0.02)
+    engine.close()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert unexpected == [] and len(closed_seen) == 8
+
+
+def test_concurrent_close_of_one_handle_succeeds_once(lib):
+    engine = ferry.Engine()
+    handle = engine.handle
+    go = threading.Barrier(16)
+    results: list = []
+
+    def close() -> None:
+        go.wait()
+        results.append(lib.ferry_engine_close(handle))
+
+    threads = [threading.Thread(target=close) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == sorted([0] + [ferry.ClosedError.status] * 15)
+    with pytest.raises(ferry.ClosedError):
+        engine.close()  # the Engine object did not close it itself, so Ferry reports the handle as closed
