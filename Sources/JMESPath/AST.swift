@@ -1,44 +1,5 @@
 import FerryJSON
 
-/// The compiled form of an expression. Chains (`a.b`, `a | b`, `a || b`, `a && b`) are kept flat so that long
-/// chains neither recurse deeply when evaluated nor when the tree is freed.
-indirect enum Node: Sendable {
-    /// `@`, and the implicit right-hand side of a projection with nothing after it.
-    case identity
-    case field(String)
-    /// `a.b.c` where every step is a plain field: the most common shape, evaluated without recursion.
-    case fieldPath([String])
-    /// Left-to-right application: each step is evaluated against the previous result (sub-expressions and
-    /// index expressions).
-    case chain([Node])
-    case index(Int)
-    case slice(start: Int?, stop: Int?, step: Int?)
-    case literal(JSON)
-    /// List projection: evaluate `rhs` on each element of the array `lhs` yields, dropping nulls.
-    case projection(Node, Node)
-    /// Object projection (`*`): over the object's values.
-    case valueProjection(Node, Node)
-    /// `lhs[?condition] rhs`.
-    case filterProjection(Node, Node, condition: Node)
-    case flatten(Node)
-    case compare(Comparator, Node, Node)
-    /// `field == literal`, the usual filter condition, without evaluating the literal node.
-    case fieldEquals(String, JSON, negated: Bool)
-    case or([Node])
-    case and([Node])
-    case not(Node)
-    case pipe([Node])
-    case multiList([Node])
-    case multiHash([KeyedNode])
-    case function(Builtin, [Node])
-    case expref(Node)
-}
-
-struct KeyedNode: Sendable {
-    let key: String
-    let node: Node
-}
-
 enum Comparator: Sendable {
     case eq, ne, lt, lte, gt, gte
 }

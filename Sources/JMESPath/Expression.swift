@@ -4,7 +4,7 @@ import FerryJSON
 /// Two expressions are equal when their source text is equal (equal text always compiles to the same tree).
 public struct Expression: Sendable, Hashable {
     private let text: String
-    let root: Node
+    let root: Op
 
     /// Compiles `source`. Syntax errors, unknown functions and wrong argument counts are reported here.
     public init(compiling source: String) throws(JMESPathError) {
@@ -17,7 +17,12 @@ public struct Expression: Sendable, Hashable {
     /// Evaluates the expression against `data`. Type errors in function arguments and a zero slice step are
     /// reported here.
     public func evaluate(_ data: JSON) throws(JMESPathError) -> JSON {
-        try Interpreter(source: text).eval(root, data)
+        do {
+            return try root.eval(data)
+        } catch {
+            throw JMESPathError(kind: error.kind, message: "\(error.message) (in \(JMESPathError.quote(text)))",
+                                column: nil, expression: text)
+        }
     }
 
     public static func == (a: Expression, b: Expression) -> Bool { a.text == b.text }

@@ -3,309 +3,293 @@ import FerryJSON
 /// A resolved function argument: a value, or an unevaluated expression reference (`&expr`).
 enum Argument {
     case value(JSON)
-    case expref(Node)
+    case expref(Op)
 }
 
-extension Interpreter {
-    func call(_ fn: Builtin, _ argNodes: [Node], _ current: JSON) throws(JMESPathError) -> JSON {
-        // All arguments are evaluated before any is type-checked, as in the reference implementation.
-        var args: [Argument] = []
-        args.reserveCapacity(argNodes.count)
-        for n in argNodes {
-            if case .expref(let inner) = n { args.append(.expref(inner)) } else { args.append(.value(try eval(n, current))) }
-        }
-        let name = fn.rawValue
+/// Runs a built-in function on already evaluated arguments, checking their types.
+func callBuiltin(_ fn: Builtin, _ args: [Argument]) throws(JMESPathError) -> JSON {
+    let name = fn.rawValue
+    func fail(_ kind: JMESPathError.Kind, _ message: String) -> JMESPathError { evalError(kind, message) }
 
-        func typeError(_ i: Int, _ expected: String, _ got: Argument) -> JMESPathError {
-            let gotName: String
-            switch got {
-            case .value(let v): gotName = v.typeName
-            case .expref: gotName = "expression reference"
+    func typeError(_ i: Int, _ expected: String, _ got: Argument) -> JMESPathError {
+        let gotName: String
+        switch got {
+        case .value(let v): gotName = v.typeName
+        case .expref: gotName = "expression reference"
+        }
+        return fail(.invalidType, "\(name)() expects argument \(i + 1) to be \(expected), got \(gotName)")
+    }
+    func value(_ i: Int) throws(JMESPathError) -> JSON {
+        guard case .value(let v) = args[i] else { throw typeError(i, "a value", args[i]) }
+        return v
+    }
+    func number(_ i: Int) throws(JMESPathError) -> JSONNumber {
+        guard case .value(.number(let n)) = args[i] else { throw typeError(i, "a number", args[i]) }
+        return n
+    }
+    func string(_ i: Int) throws(JMESPathError) -> String {
+        guard case .value(.string(let s)) = args[i] else { throw typeError(i, "a string", args[i]) }
+        return s
+    }
+    func array(_ i: Int) throws(JMESPathError) -> [JSON] {
+        guard case .value(.array(let a)) = args[i] else { throw typeError(i, "an array", args[i]) }
+        return a
+    }
+    func object(_ i: Int) throws(JMESPathError) -> JSONObject {
+        guard case .value(.object(let o)) = args[i] else { throw typeError(i, "an object", args[i]) }
+        return o
+    }
+    func expref(_ i: Int) throws(JMESPathError) -> Op {
+        guard case .expref(let n) = args[i] else { throw typeError(i, "an expression reference (&...)", args[i]) }
+        return n
+    }
+    func numbers(_ i: Int) throws(JMESPathError) -> [JSONNumber] {
+        let a = try array(i)
+        var out: [JSONNumber] = []
+        out.reserveCapacity(a.count)
+        for e in a {
+            guard case .number(let n) = e else {
+                throw fail(.invalidType, "\(name)() expects argument \(i + 1) to be an array of numbers, found an element of type \(e.typeName)")
             }
-            return fail(.invalidType, "\(name)() expects argument \(i + 1) to be \(expected), got \(gotName)")
+            out.append(n)
         }
-        func value(_ i: Int) throws(JMESPathError) -> JSON {
-            guard case .value(let v) = args[i] else { throw typeError(i, "a value", args[i]) }
-            return v
-        }
-        func number(_ i: Int) throws(JMESPathError) -> JSONNumber {
-            guard case .value(.number(let n)) = args[i] else { throw typeError(i, "a number", args[i]) }
-            return n
-        }
-        func string(_ i: Int) throws(JMESPathError) -> String {
-            guard case .value(.string(let s)) = args[i] else { throw typeError(i, "a string", args[i]) }
-            return s
-        }
-        func array(_ i: Int) throws(JMESPathError) -> [JSON] {
-            guard case .value(.array(let a)) = args[i] else { throw typeError(i, "an array", args[i]) }
-            return a
-        }
-        func object(_ i: Int) throws(JMESPathError) -> JSONObject {
-            guard case .value(.object(let o)) = args[i] else { throw typeError(i, "an object", args[i]) }
-            return o
-        }
-        func expref(_ i: Int) throws(JMESPathError) -> Node {
-            guard case .expref(let n) = args[i] else { throw typeError(i, "an expression reference (&...)", args[i]) }
-            return n
-        }
-        func numbers(_ i: Int) throws(JMESPathError) -> [JSONNumber] {
-            let a = try array(i)
-            var out: [JSONNumber] = []
+        return out
+    }
+    /// array[number] or array[string], decided by the first element (an empty array matches both).
+    func numbersOrStrings(_ i: Int) throws(JMESPathError) -> SortKeys {
+        let a = try array(i)
+        guard let first = a.first else { return .numbers([]) }
+        switch first {
+        case .number:
+            return .numbers(try numbers(i))
+        case .string:
+            var out: [String] = []
             out.reserveCapacity(a.count)
             for e in a {
-                guard case .number(let n) = e else {
-                    throw fail(.invalidType, "\(name)() expects argument \(i + 1) to be an array of numbers, found an element of type \(e.typeName)")
-                }
-                out.append(n)
-            }
-            return out
-        }
-        /// array[number] or array[string], decided by the first element (an empty array matches both).
-        func numbersOrStrings(_ i: Int) throws(JMESPathError) -> SortKeys {
-            let a = try array(i)
-            guard let first = a.first else { return .numbers([]) }
-            switch first {
-            case .number:
-                return .numbers(try numbers(i))
-            case .string:
-                var out: [String] = []
-                out.reserveCapacity(a.count)
-                for e in a {
-                    guard case .string(let s) = e else {
-                        throw fail(.invalidType, "\(name)() expects argument \(i + 1) to be an array of strings, found an element of type \(e.typeName)")
-                    }
-                    out.append(s)
-                }
-                return .strings(out)
-            default:
-                throw fail(.invalidType, "\(name)() expects argument \(i + 1) to be an array of numbers or an array of strings, found an element of type \(first.typeName)")
-            }
-        }
-
-        switch fn {
-        case .abs:
-            switch try number(0) {
-            case .int(let i):
-                if i == .min { return .number(.bigInt(String(i).dropFirst().description)) }
-                return .number(.int(Swift.abs(i)))
-            case .double(let d): return .number(.double(Swift.abs(d)))
-            case .bigInt(let s): return .number(.bigInt(s.hasPrefix("-") ? String(s.dropFirst()) : s))
-            }
-
-        case .avg:
-            let ns = try numbers(0)
-            if ns.isEmpty { return .null }
-            var total = 0.0
-            for n in ns { total += n.doubleValue }
-            return .number(.double(total / Double(ns.count)))
-
-        case .ceil, .floor:
-            let n = try number(0)
-            guard case .double(let d) = n else { return .number(n) }
-            let r = fn == .ceil ? d.rounded(.up) : d.rounded(.down)
-            if r >= -9.223372036854775808e18 && r < 9.223372036854775808e18 { return .number(.int(Int64(r))) }
-            return .number(.double(r))
-
-        case .contains:
-            let search = try value(1)
-            switch args[0] {
-            case .value(.array(let a)):
-                return .bool(a.contains { jsonEqual($0, search) })
-            case .value(.string(let s)):
-                guard case .string(let needle) = search else { return .bool(false) }
-                return .bool(utf8Contains(s, needle))
-            default:
-                throw typeError(0, "an array or a string", args[0])
-            }
-
-        case .endsWith:
-            let s = try string(0), suffix = try string(1)
-            return .bool(s.utf8.count >= suffix.utf8.count && s.utf8.reversed().starts(with: suffix.utf8.reversed()))
-
-        case .startsWith:
-            let s = try string(0), prefix = try string(1)
-            return .bool(s.utf8.starts(with: prefix.utf8))
-
-        case .join:
-            let glue = try string(0)
-            let a = try array(1)
-            var out = ""
-            for (k, e) in a.enumerated() {
                 guard case .string(let s) = e else {
-                    throw fail(.invalidType, "join() expects argument 2 to be an array of strings, found an element of type \(e.typeName)")
+                    throw fail(.invalidType, "\(name)() expects argument \(i + 1) to be an array of strings, found an element of type \(e.typeName)")
                 }
-                if k > 0 { out += glue }
-                out += s
+                out.append(s)
             }
-            return .string(out)
+            return .strings(out)
+        default:
+            throw fail(.invalidType, "\(name)() expects argument \(i + 1) to be an array of numbers or an array of strings, found an element of type \(first.typeName)")
+        }
+    }
 
-        case .keys:
-            return .array(try object(0).storage.keys.map { .string($0) })
+    switch fn {
+    case .abs:
+        switch try number(0) {
+        case .int(let i):
+            if i == .min { return .number(.bigInt(String(i).dropFirst().description)) }
+            return .number(.int(Swift.abs(i)))
+        case .double(let d): return .number(.double(Swift.abs(d)))
+        case .bigInt(let s): return .number(.bigInt(s.hasPrefix("-") ? String(s.dropFirst()) : s))
+        }
 
-        case .values:
-            return .array(Array(try object(0).storage.values))
+    case .avg:
+        let ns = try numbers(0)
+        if ns.isEmpty { return .null }
+        var total = 0.0
+        for n in ns { total += n.doubleValue }
+        return .number(.double(total / Double(ns.count)))
 
-        case .length:
-            switch args[0] {
-            case .value(.string(let s)): return .int(scalarCount(s))
-            case .value(.array(let a)): return .int(a.count)
-            case .value(.object(let o)): return .int(o.count)
-            default: throw typeError(0, "a string, an array or an object", args[0])
+    case .ceil, .floor:
+        let n = try number(0)
+        guard case .double(let d) = n else { return .number(n) }
+        let r = fn == .ceil ? d.rounded(.up) : d.rounded(.down)
+        if r >= -9.223372036854775808e18 && r < 9.223372036854775808e18 { return .number(.int(Int64(r))) }
+        return .number(.double(r))
+
+    case .contains:
+        let search = try value(1)
+        switch args[0] {
+        case .value(.array(let a)):
+            return .bool(a.contains { jsonEqual($0, search) })
+        case .value(.string(let s)):
+            guard case .string(let needle) = search else { return .bool(false) }
+            return .bool(utf8Contains(s, needle))
+        default:
+            throw typeError(0, "an array or a string", args[0])
+        }
+
+    case .endsWith:
+        let s = try string(0), suffix = try string(1)
+        return .bool(s.utf8.count >= suffix.utf8.count && s.utf8.reversed().starts(with: suffix.utf8.reversed()))
+
+    case .startsWith:
+        let s = try string(0), prefix = try string(1)
+        return .bool(s.utf8.starts(with: prefix.utf8))
+
+    case .join:
+        let glue = try string(0)
+        let a = try array(1)
+        var out = ""
+        for (k, e) in a.enumerated() {
+            guard case .string(let s) = e else {
+                throw fail(.invalidType, "join() expects argument 2 to be an array of strings, found an element of type \(e.typeName)")
             }
+            if k > 0 { out += glue }
+            out += s
+        }
+        return .string(out)
 
-        case .map:
-            let e = try expref(0)
-            let a = try array(1)
-            var out: [JSON] = []
-            out.reserveCapacity(a.count)
-            for x in a { out.append(try eval(e, x)) }
-            return .array(out)
+    case .keys:
+        return .array(try object(0).storage.keys.map { .string($0) })
 
-        case .max, .min:
-            let a = try array(0)
-            switch try numbersOrStrings(0) {
-            case .numbers(let ns):
-                guard !ns.isEmpty else { return .null }
-                var best = 0
-                for i in 1..<ns.count {
-                    if fn == .max ? numberLess(ns[best], ns[i]) : numberLess(ns[i], ns[best]) { best = i }
-                }
-                return a[best]
-            case .strings(let ss):
-                var best = 0
-                for i in 1..<ss.count {
-                    if fn == .max ? codepointLess(ss[best], ss[i]) : codepointLess(ss[i], ss[best]) { best = i }
-                }
-                return a[best]
-            }
+    case .values:
+        return .array(Array(try object(0).storage.values))
 
-        case .maxBy, .minBy:
-            let a = try array(0)
-            let e = try expref(1)
-            if a.isEmpty { return .null }
-            let keys = try sortKeys(a, e, name)
+    case .length:
+        switch args[0] {
+        case .value(.string(let s)): return .int(scalarCount(s))
+        case .value(.array(let a)): return .int(a.count)
+        case .value(.object(let o)): return .int(o.count)
+        default: throw typeError(0, "a string, an array or an object", args[0])
+        }
+
+    case .map:
+        let e = try expref(0)
+        let a = try array(1)
+        var out: [JSON] = []
+        out.reserveCapacity(a.count)
+        for x in a { out.append(try e.eval(x)) }
+        return .array(out)
+
+    case .max, .min:
+        let a = try array(0)
+        switch try numbersOrStrings(0) {
+        case .numbers(let ns):
+            guard !ns.isEmpty else { return .null }
             var best = 0
-            switch keys {
-            case .numbers(let ns):
-                for i in 1..<ns.count {
-                    if fn == .maxBy ? numberLess(ns[best], ns[i]) : numberLess(ns[i], ns[best]) { best = i }
-                }
-            case .strings(let ss):
-                for i in 1..<ss.count {
-                    if fn == .maxBy ? codepointLess(ss[best], ss[i]) : codepointLess(ss[i], ss[best]) { best = i }
-                }
+            for i in 1..<ns.count {
+                if fn == .max ? numberLess(ns[best], ns[i]) : numberLess(ns[i], ns[best]) { best = i }
             }
             return a[best]
-
-        case .merge:
-            var out = JSONObject()
-            for i in 0..<args.count {
-                let o = try object(i)
-                if i == 0 { out = o; continue }
-                for (k, v) in o.storage { out.storage[k] = v }
+        case .strings(let ss):
+            var best = 0
+            for i in 1..<ss.count {
+                if fn == .max ? codepointLess(ss[best], ss[i]) : codepointLess(ss[i], ss[best]) { best = i }
             }
-            return .object(out)
-
-        case .notNull:
-            for i in 0..<args.count {
-                let v = try value(i)
-                if !v.isNull { return v }
-            }
-            return .null
-
-        case .reverse:
-            switch args[0] {
-            case .value(.string(let s)):
-                var out = String.UnicodeScalarView()
-                for u in s.unicodeScalars.reversed() { out.append(u) }
-                return .string(String(out))
-            case .value(.array(let a)):
-                return .array(a.reversed())
-            default:
-                throw typeError(0, "an array or a string", args[0])
-            }
-
-        case .sort:
-            let a = try array(0)
-            switch try numbersOrStrings(0) {
-            case .numbers(let ns):
-                let order = stableOrder(ns.count) { numberLess(ns[$0], ns[$1]) }
-                return .array(order.map { a[$0] })
-            case .strings(let ss):
-                let order = stableOrder(ss.count) { codepointLess(ss[$0], ss[$1]) }
-                return .array(order.map { a[$0] })
-            }
-
-        case .sortBy:
-            let a = try array(0)
-            let e = try expref(1)
-            if a.isEmpty { return .array(a) }
-            let order: [Int]
-            switch try sortKeys(a, e, name) {
-            case .numbers(let ns): order = stableOrder(ns.count) { numberLess(ns[$0], ns[$1]) }
-            case .strings(let ss): order = stableOrder(ss.count) { codepointLess(ss[$0], ss[$1]) }
-            }
-            return .array(order.map { a[$0] })
-
-        case .sum:
-            let ns = try numbers(0)
-            var acc: Int64 = 0
-            var dacc = 0.0
-            var useDouble = false
-            for n in ns {
-                if !useDouble, case .int(let i) = n {
-                    let (s, o) = acc.addingReportingOverflow(i)
-                    if !o { acc = s; continue }
-                }
-                if !useDouble { useDouble = true; dacc = Double(acc) }
-                dacc += n.doubleValue
-            }
-            return useDouble ? .number(.double(dacc)) : .number(.int(acc))
-
-        case .toArray:
-            let v = try value(0)
-            if case .array = v { return v }
-            return .array([v])
-
-        case .toString:
-            let v = try value(0)
-            if case .string = v { return v }
-            return .string(v.serialized())
-
-        case .toNumber:
-            switch try value(0) {
-            case .number(let n): return .number(n)
-            case .string(let s): return parseNumber(s).map { .number($0) } ?? .null
-            default: return .null
-            }
-
-        case .type:
-            return .string(try value(0).typeName)
+            return a[best]
         }
-    }
 
-    /// Evaluates `e` on every element; all keys must be numbers, or all strings.
-    func sortKeys(_ a: [JSON], _ e: Node, _ name: String) throws(JMESPathError) -> SortKeys {
-        var ns: [JSONNumber] = []
-        var ss: [String] = []
-        var isNumbers = false
-        for (i, x) in a.enumerated() {
-            let k = try eval(e, x)
-            switch k {
-            case .number(let n) where i == 0 || isNumbers:
-                isNumbers = true
-                if i == 0 { ns.reserveCapacity(a.count) }
-                ns.append(n)
-            case .string(let s) where i == 0 || !isNumbers:
-                if i == 0 { ss.reserveCapacity(a.count) }
-                ss.append(s)
-            default:
-                let expected = i == 0 ? "a number or a string" : (isNumbers ? "a number like the first key" : "a string like the first key")
-                throw fail(.invalidType, "\(name)() expression must give \(expected), got \(k.typeName) for element \(i)")
+    case .maxBy, .minBy:
+        let a = try array(0)
+        let e = try expref(1)
+        if a.isEmpty { return .null }
+        let keys = try sortKeys(a, e, name)
+        var best = 0
+        switch keys {
+        case .numbers(let ns):
+            for i in 1..<ns.count {
+                if fn == .maxBy ? numberLess(ns[best], ns[i]) : numberLess(ns[i], ns[best]) { best = i }
+            }
+        case .strings(let ss):
+            for i in 1..<ss.count {
+                if fn == .maxBy ? codepointLess(ss[best], ss[i]) : codepointLess(ss[i], ss[best]) { best = i }
             }
         }
-        return isNumbers ? .numbers(ns) : .strings(ss)
+        return a[best]
+
+    case .merge:
+        var out = JSONObject()
+        for i in 0..<args.count {
+            let o = try object(i)
+            if i == 0 { out = o; continue }
+            for (k, v) in o.storage { out.storage[k] = v }
+        }
+        return .object(out)
+
+    case .notNull:
+        for i in 0..<args.count {
+            let v = try value(i)
+            if !v.isNull { return v }
+        }
+        return .null
+
+    case .reverse:
+        switch args[0] {
+        case .value(.string(let s)):
+            var out = String.UnicodeScalarView()
+            for u in s.unicodeScalars.reversed() { out.append(u) }
+            return .string(String(out))
+        case .value(.array(let a)):
+            return .array(a.reversed())
+        default:
+            throw typeError(0, "an array or a string", args[0])
+        }
+
+    case .sort:
+        let a = try array(0)
+        let order = sortedOrder(try numbersOrStrings(0))
+        return .array(order.map { a[$0] })
+
+    case .sortBy:
+        let a = try array(0)
+        let e = try expref(1)
+        if a.isEmpty { return .array(a) }
+        let order = sortedOrder(try sortKeys(a, e, name))
+        return .array(order.map { a[$0] })
+
+    case .sum:
+        let ns = try numbers(0)
+        var acc: Int64 = 0
+        var dacc = 0.0
+        var useDouble = false
+        for n in ns {
+            if !useDouble, case .int(let i) = n {
+                let (s, o) = acc.addingReportingOverflow(i)
+                if !o { acc = s; continue }
+            }
+            if !useDouble { useDouble = true; dacc = Double(acc) }
+            dacc += n.doubleValue
+        }
+        return useDouble ? .number(.double(dacc)) : .number(.int(acc))
+
+    case .toArray:
+        let v = try value(0)
+        if case .array = v { return v }
+        return .array([v])
+
+    case .toString:
+        let v = try value(0)
+        if case .string = v { return v }
+        return .string(v.serialized())
+
+    case .toNumber:
+        switch try value(0) {
+        case .number(let n): return .number(n)
+        case .string(let s): return parseNumber(s).map { .number($0) } ?? .null
+        default: return .null
+        }
+
+    case .type:
+        return .string(try value(0).typeName)
     }
+}
+
+/// Evaluates `e` on every element; all keys must be numbers, or all strings.
+func sortKeys(_ a: [JSON], _ e: Op, _ name: String) throws(JMESPathError) -> SortKeys {
+    var ns: [JSONNumber] = []
+    var ss: [String] = []
+    var isNumbers = false
+    for (i, x) in a.enumerated() {
+        let k = try e.eval(x)
+        switch k {
+        case .number(let n) where i == 0 || isNumbers:
+            isNumbers = true
+            if i == 0 { ns.reserveCapacity(a.count) }
+            ns.append(n)
+        case .string(let s) where i == 0 || !isNumbers:
+            if i == 0 { ss.reserveCapacity(a.count) }
+            ss.append(s)
+        default:
+            let expected = i == 0 ? "a number or a string" : (isNumbers ? "a number like the first key" : "a string like the first key")
+            throw evalError(.invalidType, "\(name)() expression must give \(expected), got \(k.typeName) for element \(i)")
+        }
+    }
+    return isNumbers ? .numbers(ns) : .strings(ss)
 }
 
 enum SortKeys {
@@ -313,16 +297,63 @@ enum SortKeys {
     case strings([String])
 }
 
-/// Indices 0..<n ordered by `less`, equal keys keeping their original order.
-@inline(__always)
-func stableOrder(_ n: Int, _ less: (Int, Int) -> Bool) -> [Int] {
-    var idx = Array(0..<n)
-    idx.sort { i, j in
-        if less(i, j) { return true }
-        if less(j, i) { return false }
-        return i < j
+/// Indices of the keys in ascending order, equal keys keeping their original order (sort_by is stable).
+/// Keys are first reduced to fixed-size values so most comparisons neither touch strings nor retain them.
+func sortedOrder(_ keys: SortKeys) -> [Int] {
+    switch keys {
+    case .numbers(let ns):
+        var allInts = true, anyBig = false
+        for n in ns {
+            switch n {
+            case .int: continue
+            case .double: allInts = false
+            case .bigInt: anyBig = true
+            }
+        }
+        if allInts && !anyBig {
+            var pairs: [(Int64, Int)] = []
+            pairs.reserveCapacity(ns.count)
+            for (i, n) in ns.enumerated() { if case .int(let v) = n { pairs.append((v, i)) } }
+            pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            return pairs.map(\.1)
+        }
+        if !anyBig {
+            var pairs: [(Double, Int)] = []
+            pairs.reserveCapacity(ns.count)
+            for (i, n) in ns.enumerated() { pairs.append((n.doubleValue, i)) }
+            pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            return pairs.map(\.1)
+        }
+        var idx = Array(0..<ns.count)
+        idx.sort { i, j in
+            if numberLess(ns[i], ns[j]) { return true }
+            if numberLess(ns[j], ns[i]) { return false }
+            return i < j
+        }
+        return idx
+    case .strings(let ss):
+        // The first 8 UTF-8 bytes, big-endian, order like the strings themselves (UTF-8 order is code point order).
+        var pairs: [(UInt64, Int)] = []
+        pairs.reserveCapacity(ss.count)
+        for (i, s) in ss.enumerated() {
+            var p: UInt64 = 0
+            var k = 0
+            for b in s.utf8 {
+                if k == 8 { break }
+                p |= UInt64(b) << UInt64(56 - 8 * k)
+                k += 1
+            }
+            pairs.append((p, i))
+        }
+        pairs.sort { x, y in
+            if x.0 != y.0 { return x.0 < y.0 }
+            let a = ss[x.1], b = ss[y.1]
+            if codepointLess(a, b) { return true }
+            if codepointLess(b, a) { return false }
+            return x.1 < y.1
+        }
+        return pairs.map(\.1)
     }
-    return idx
 }
 
 func scalarCount(_ s: String) -> Int {

@@ -1,222 +1,430 @@
 import FerryJSON
 
-/// Tree-walking evaluator. Stateless apart from the expression text used in error messages, so one compiled
-/// expression can be evaluated from any number of threads at once.
-struct Interpreter {
-    let source: String
+// The executable form of an expression: a tree of immutable final classes, each evaluating itself.
+// Classes with `let` children (rather than enum payloads) let the optimizer read children without
+// retain/release traffic, which dominated profiles of the enum-walking interpreter.
 
-    func fail(_ kind: JMESPathError.Kind, _ message: String) -> JMESPathError {
-        JMESPathError(kind: kind, message: "\(message) (in \(JMESPathError.quote(source)))", column: nil, expression: source)
-    }
+/// An evaluation node. Immutable after construction, hence safe to share between threads.
+class Op: @unchecked Sendable {
+    func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON { copy v }
+}
 
-    func eval(_ node: Node, _ value: JSON) throws(JMESPathError) -> JSON {
-        switch node {
-        case .identity:
-            return value
-        case .field(let name):
-            if case .object(let o) = value { return o.storage[name] ?? .null }
-            return .null
-        case .fieldPath(let names):
-            var cur = value
-            for name in names {
-                guard case .object(let o) = cur, let next = o.storage[name] else { return .null }
-                cur = next
-            }
-            return cur
-        case .chain(let steps):
-            var cur = value
-            for step in steps { cur = try eval(step, cur) }
-            return cur
-        case .index(let i):
-            guard case .array(let a) = value else { return .null }
-            let j = i < 0 ? a.count + i : i
-            return j >= 0 && j < a.count ? a[j] : .null
-        case .slice(let start, let stop, let step):
-            guard case .array(let a) = value else { return .null }
-            return .array(try slice(a, start, stop, step))
-        case .literal(let v):
-            return v
-        case .projection(let lhs, let rhs):
-            guard case .array(let base) = try eval(lhs, value) else { return .null }
-            if case .identity = rhs {
-                // Nothing to apply: only drop nulls, and skip the copy when there are none.
-                if !base.contains(where: { $0.isNull }) { return .array(base) }
-                return .array(base.filter { !$0.isNull })
-            }
-            var out: [JSON] = []
-            out.reserveCapacity(base.count)
-            for e in base {
-                let r = try eval(rhs, e)
-                if case .null = r { continue }
-                out.append(r)
-            }
-            return .array(out)
-        case .valueProjection(let lhs, let rhs):
-            guard case .object(let base) = try eval(lhs, value) else { return .null }
-            var out: [JSON] = []
-            out.reserveCapacity(base.count)
-            for e in base.storage.values {
-                let r = try eval(rhs, e)
-                if case .null = r { continue }
-                out.append(r)
-            }
-            return .array(out)
-        case .filterProjection(let lhs, let rhs, let condition):
-            guard case .array(let base) = try eval(lhs, value) else { return .null }
-            var out: [JSON] = []
-            for e in base where try eval(condition, e).isTruthy {
-                let r = try eval(rhs, e)
-                if case .null = r { continue }
-                out.append(r)
-            }
-            return .array(out)
-        case .flatten(let inner):
-            guard case .array(let base) = try eval(inner, value) else { return .null }
-            var out: [JSON] = []
-            out.reserveCapacity(base.count)
-            for e in base {
-                if case .array(let sub) = e { out.append(contentsOf: sub) } else { out.append(e) }
-            }
-            return .array(out)
-        case .compare(let op, let lhs, let rhs):
-            let a = try eval(lhs, value)
-            let b = try eval(rhs, value)
-            return compare(op, a, b)
-        case .fieldEquals(let name, let literal, let negated):
-            var v = JSON.null
-            if case .object(let o) = value, let f = o.storage[name] { v = f }
-            return .bool(jsonEqual(v, literal) != negated)
-        case .or(let terms):
-            var last = JSON.null
-            for t in terms {
-                last = try eval(t, value)
-                if last.isTruthy { return last }
-            }
-            return last
-        case .and(let terms):
-            var last = JSON.null
-            for t in terms {
-                last = try eval(t, value)
-                if !last.isTruthy { return last }
-            }
-            return last
-        case .not(let inner):
-            return .bool(!(try eval(inner, value).isTruthy))
-        case .pipe(let steps):
-            var cur = value
-            for step in steps { cur = try eval(step, cur) }
-            return cur
-        case .multiList(let items):
-            if case .null = value { return .null }
-            var out: [JSON] = []
-            out.reserveCapacity(items.count)
-            for item in items { out.append(try eval(item, value)) }
-            return .array(out)
-        case .multiHash(let pairs):
-            if case .null = value { return .null }
-            var obj = JSONObject()
-            obj.storage.reserveCapacity(pairs.count)
-            for p in pairs { obj.storage[p.key] = try eval(p.node, value) }
-            return .object(obj)
-        case .function(let fn, let args):
-            return try call(fn, args, value)
-        case .expref:
-            throw fail(.invalidType, "an expression reference (&...) can only be used as a function argument")
+/// Errors raised while evaluating; `Expression.evaluate` adds the expression text.
+@inline(never)
+func evalError(_ kind: JMESPathError.Kind, _ message: String) -> JMESPathError {
+    JMESPathError(kind: kind, message: message, column: nil, expression: "")
+}
+
+final class IdentityOp: Op, @unchecked Sendable {}
+
+final class FieldOp: Op, @unchecked Sendable {
+    let name: String
+    init(_ name: String) { self.name = name }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        switch v {
+        case .object(let o): return o.storage[name] ?? .null
+        default: return .null
         }
     }
+}
 
-    func compare(_ op: Comparator, _ a: JSON, _ b: JSON) -> JSON {
-        switch op {
-        case .eq: return .bool(jsonEqual(a, b))
-        case .ne: return .bool(!jsonEqual(a, b))
+/// `a.b.c` made only of plain fields: one loop instead of a chain of nodes.
+final class FieldPathOp: Op, @unchecked Sendable {
+    let names: [String]
+    init(_ names: [String]) { self.names = names }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        var cur: JSON
+        switch v {
+        case .object(let o):
+            guard let first = o.storage[names[0]] else { return .null }
+            cur = first
         default:
-            // Ordering is defined only between numbers; anything else yields null.
-            guard case .number(let x) = a, case .number(let y) = b else { return .null }
-            switch op {
-            case .lt: return .bool(numberLess(x, y))
-            case .lte: return .bool(!numberLess(y, x))
-            case .gt: return .bool(numberLess(y, x))
-            default: return .bool(!numberLess(x, y))
-            }
+            return .null
+        }
+        for i in 1..<names.count {
+            guard case .object(let o) = cur, let next = o.storage[names[i]] else { return .null }
+            cur = next
+        }
+        return cur
+    }
+}
+
+/// Sub-expressions, index expressions and pipes: each step runs on the previous result.
+final class ChainOp: Op, @unchecked Sendable {
+    let steps: [Op]
+    init(_ steps: [Op]) { self.steps = steps }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        var cur = try steps[0].eval(v)
+        for i in 1..<steps.count { cur = try steps[i].eval(cur) }
+        return cur
+    }
+}
+
+final class IndexOp: Op, @unchecked Sendable {
+    let index: Int
+    init(_ index: Int) { self.index = index }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        switch v {
+        case .array(let a):
+            let j = index < 0 ? a.count + index : index
+            return j >= 0 && j < a.count ? a[j] : .null
+        default:
+            return .null
         }
     }
+}
 
-    /// Python slice semantics: out-of-range bounds clamp, negative bounds count from the end, step 0 is an error.
-    func slice(_ a: [JSON], _ start: Int?, _ stop: Int?, _ step: Int?) throws(JMESPathError) -> [JSON] {
-        let step = step ?? 1
-        if step == 0 { throw fail(.invalidValue, "slice step cannot be 0") }
-        let n = a.count
-        let lower = step < 0 ? -1 : 0
-        let upper = step < 0 ? n - 1 : n
-        func clamp(_ v: Int?, _ def: Int) -> Int {
-            guard var v else { return def }
-            if v < 0 {
-                v += n
-                if v < lower { v = lower }
-            } else if v > upper {
-                v = upper
-            }
-            return v
+final class SliceOp: Op, @unchecked Sendable {
+    let start: Int?, stop: Int?, step: Int?
+    init(_ start: Int?, _ stop: Int?, _ step: Int?) { self.start = start; self.stop = stop; self.step = step }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        switch v {
+        case .array(let a): return .array(try sliceArray(a, start, stop, step))
+        default: return .null
         }
-        let s = clamp(start, step < 0 ? upper : lower)
-        let e = clamp(stop, step < 0 ? lower : upper)
-        if step == 1 { return s < e ? Array(a[s..<e]) : [] }
+    }
+}
+
+final class LiteralOp: Op, @unchecked Sendable {
+    let value: JSON
+    init(_ value: JSON) { self.value = value }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON { value }
+}
+
+/// List projection; `rhs == nil` means nothing follows (only nulls are dropped).
+final class ProjectionOp: Op, @unchecked Sendable {
+    let lhs: Op, rhs: Op?
+    init(_ lhs: Op, _ rhs: Op?) { self.lhs = lhs; self.rhs = rhs }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        guard case .array(let base) = try lhs.eval(v) else { return .null }
+        guard let rhs else {
+            if !base.contains(where: { $0.isNull }) { return .array(base) }
+            return .array(base.filter { !$0.isNull })
+        }
         var out: [JSON] = []
-        var i = s
-        if step > 0 {
-            while i < e {
-                out.append(a[i])
-                let (next, overflow) = i.addingReportingOverflow(step)
-                if overflow { break }
-                i = next
-            }
-        } else {
-            while i > e {
-                out.append(a[i])
-                let (next, overflow) = i.addingReportingOverflow(step)
-                if overflow { break }
-                i = next
-            }
+        out.reserveCapacity(base.count)
+        for i in 0..<base.count {
+            let r = try rhs.eval(base[i])
+            if case .null = r { continue }
+            out.append(r)
         }
-        return out
+        return .array(out)
+    }
+}
+
+final class ValueProjectionOp: Op, @unchecked Sendable {
+    let lhs: Op, rhs: Op?
+    init(_ lhs: Op, _ rhs: Op?) { self.lhs = lhs; self.rhs = rhs }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        guard case .object(let base) = try lhs.eval(v) else { return .null }
+        var out: [JSON] = []
+        out.reserveCapacity(base.count)
+        for e in base.storage.values {
+            let r = try rhs?.eval(e) ?? e
+            if case .null = r { continue }
+            out.append(r)
+        }
+        return .array(out)
+    }
+}
+
+final class FilterProjectionOp: Op, @unchecked Sendable {
+    let lhs: Op, rhs: Op?, condition: Op
+    init(_ lhs: Op, _ rhs: Op?, _ condition: Op) { self.lhs = lhs; self.rhs = rhs; self.condition = condition }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        guard case .array(let base) = try lhs.eval(v) else { return .null }
+        var out: [JSON] = []
+        for i in 0..<base.count where try condition.eval(base[i]).isTruthy {
+            let r = try rhs?.eval(base[i]) ?? base[i]
+            if case .null = r { continue }
+            out.append(r)
+        }
+        return .array(out)
+    }
+}
+
+final class FlattenOp: Op, @unchecked Sendable {
+    let inner: Op
+    init(_ inner: Op) { self.inner = inner }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        guard case .array(let base) = try inner.eval(v) else { return .null }
+        var out: [JSON] = []
+        out.reserveCapacity(base.count)
+        for e in base {
+            if case .array(let sub) = e { out.append(contentsOf: sub) } else { out.append(e) }
+        }
+        return .array(out)
+    }
+}
+
+final class CompareOp: Op, @unchecked Sendable {
+    let op: Comparator, lhs: Op, rhs: Op
+    init(_ op: Comparator, _ lhs: Op, _ rhs: Op) { self.op = op; self.lhs = lhs; self.rhs = rhs }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        let a = try lhs.eval(v)
+        let b = try rhs.eval(v)
+        return compareValues(op, a, b)
+    }
+}
+
+/// `field <op> literal` (or `literal <op> field`, flipped at compile time): the usual filter condition.
+final class FieldCompareOp: Op, @unchecked Sendable {
+    let op: Comparator, name: String, literal: JSON
+    init(_ op: Comparator, _ name: String, _ literal: JSON) { self.op = op; self.name = name; self.literal = literal }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        switch v {
+        case .object(let o):
+            guard let f = o.storage[name] else { return compareValues(op, .null, literal) }
+            return compareValues(op, f, literal)
+        default:
+            return compareValues(op, .null, literal)
+        }
+    }
+}
+
+final class OrOp: Op, @unchecked Sendable {
+    let terms: [Op]
+    init(_ terms: [Op]) { self.terms = terms }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        var last = JSON.null
+        for t in terms {
+            last = try t.eval(v)
+            if last.isTruthy { return last }
+        }
+        return last
+    }
+}
+
+final class AndOp: Op, @unchecked Sendable {
+    let terms: [Op]
+    init(_ terms: [Op]) { self.terms = terms }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        var last = JSON.null
+        for t in terms {
+            last = try t.eval(v)
+            if !last.isTruthy { return last }
+        }
+        return last
+    }
+}
+
+final class NotOp: Op, @unchecked Sendable {
+    let inner: Op
+    init(_ inner: Op) { self.inner = inner }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON { .bool(!(try inner.eval(v).isTruthy)) }
+}
+
+final class MultiListOp: Op, @unchecked Sendable {
+    let items: [Op]
+    init(_ items: [Op]) { self.items = items }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        switch v {
+        case .null: return .null
+        default: break
+        }
+        var out: [JSON] = []
+        out.reserveCapacity(items.count)
+        for i in items { out.append(try i.eval(v)) }
+        return .array(out)
+    }
+}
+
+/// Multi-select hash with distinct keys: the key list is shared by every object built (no hashing per object).
+final class MultiHashOp: Op, @unchecked Sendable {
+    let keys: ContiguousArray<String>
+    let values: [Op]
+    init(_ keys: [String], _ values: [Op]) { self.keys = ContiguousArray(keys); self.values = values }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        switch v {
+        case .null: return .null
+        default: break
+        }
+        var vals = ContiguousArray<JSON>()
+        vals.reserveCapacity(values.count)
+        for op in values { vals.append(try op.eval(v)) }
+        return .object(JSONObject(.init(uncheckedUniqueKeys: keys, values: vals)))
+    }
+}
+
+/// Multi-select hash that repeats a key: the last value wins, in the first key's position.
+final class MultiHashDupOp: Op, @unchecked Sendable {
+    let keys: [String]
+    let values: [Op]
+    init(_ keys: [String], _ values: [Op]) { self.keys = keys; self.values = values }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        switch v {
+        case .null: return .null
+        default: break
+        }
+        var obj = JSONObject()
+        for i in 0..<keys.count { obj.storage[keys[i]] = try values[i].eval(v) }
+        return .object(obj)
+    }
+}
+
+final class FunctionOp: Op, @unchecked Sendable {
+    let fn: Builtin
+    let args: [Op]
+    /// For each argument, the expression when it is written `&expr`.
+    let exprefs: [Op?]
+    init(_ fn: Builtin, _ args: [Op], _ exprefs: [Op?]) { self.fn = fn; self.args = args; self.exprefs = exprefs }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        // All arguments are evaluated before any is type-checked, as in the reference implementation.
+        var resolved: [Argument] = []
+        resolved.reserveCapacity(args.count)
+        for i in 0..<args.count {
+            if let e = exprefs[i] { resolved.append(.expref(e)) } else { resolved.append(.value(try args[i].eval(v))) }
+        }
+        return try callBuiltin(fn, resolved)
+    }
+}
+
+/// `&expr`. As a function argument it is passed unevaluated; anywhere else it is an error.
+final class ExprefOp: Op, @unchecked Sendable {
+    let inner: Op
+    init(_ inner: Op) { self.inner = inner }
+    override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
+        throw evalError(.invalidType, "an expression reference (&...) can only be used as a function argument")
+    }
+}
+
+extension Comparator {
+    /// The comparator with its operands swapped: `a < b` is `b > a`.
+    var flipped: Comparator {
+        switch self {
+        case .eq, .ne: return self
+        case .lt: return .gt
+        case .lte: return .gte
+        case .gt: return .lt
+        case .gte: return .lte
+        }
     }
 }
 
 // MARK: - value semantics shared by comparisons and functions
 
-/// Deep equality with JMESPath rules: numbers by value, strings by code points, objects ignoring key order.
-func jsonEqual(_ a: JSON, _ b: JSON) -> Bool {
-    switch (a, b) {
-    case (.null, .null): return true
-    case (.bool(let x), .bool(let y)): return x == y
-    case (.number(let x), .number(let y)): return x == y
-    case (.string(let x), .string(let y)): return utf8Equal(x, y)
-    case (.array(let x), .array(let y)):
-        guard x.count == y.count else { return false }
-        for i in 0..<x.count where !jsonEqual(x[i], y[i]) { return false }
-        return true
-    case (.object(let x), .object(let y)):
-        guard x.count == y.count else { return false }
-        for (k, v) in x.storage {
-            guard let w = y.storage[k], jsonEqual(v, w) else { return false }
+@inline(__always)
+func compareValues(_ op: Comparator, _ a: borrowing JSON, _ b: borrowing JSON) -> JSON {
+    switch op {
+    case .eq: return .bool(jsonEqual(a, b))
+    case .ne: return .bool(!jsonEqual(a, b))
+    default:
+        // Ordering is defined only between numbers; anything else yields null.
+        let x: JSONNumber, y: JSONNumber
+        switch a {
+        case .number(let n): x = n
+        default: return .null
         }
-        return true
-    default: return false
+        switch b {
+        case .number(let n): y = n
+        default: return .null
+        }
+        switch op {
+        case .lt: return .bool(numberLess(x, y))
+        case .lte: return .bool(!numberLess(y, x))
+        case .gt: return .bool(numberLess(y, x))
+        default: return .bool(!numberLess(x, y))
+        }
+    }
+}
+
+/// Python slice semantics: out-of-range bounds clamp, negative bounds count from the end, step 0 is an error.
+func sliceArray(_ a: [JSON], _ start: Int?, _ stop: Int?, _ step: Int?) throws(JMESPathError) -> [JSON] {
+    let step = step ?? 1
+    if step == 0 { throw evalError(.invalidValue, "slice step cannot be 0") }
+    let n = a.count
+    let lower = step < 0 ? -1 : 0
+    let upper = step < 0 ? n - 1 : n
+    func clamp(_ v: Int?, _ def: Int) -> Int {
+        guard var v else { return def }
+        if v < 0 {
+            v += n
+            if v < lower { v = lower }
+        } else if v > upper {
+            v = upper
+        }
+        return v
+    }
+    let s = clamp(start, step < 0 ? upper : lower)
+    let e = clamp(stop, step < 0 ? lower : upper)
+    if step == 1 { return s < e ? Array(a[s..<e]) : [] }
+    var out: [JSON] = []
+    var i = s
+    if step > 0 {
+        while i < e {
+            out.append(a[i])
+            let (next, overflow) = i.addingReportingOverflow(step)
+            if overflow { break }
+            i = next
+        }
+    } else {
+        while i > e {
+            out.append(a[i])
+            let (next, overflow) = i.addingReportingOverflow(step)
+            if overflow { break }
+            i = next
+        }
+    }
+    return out
+}
+
+/// Deep equality with JMESPath rules: numbers by value, strings by code points, objects ignoring key order.
+func jsonEqual(_ a: borrowing JSON, _ b: borrowing JSON) -> Bool {
+    switch a {
+    case .null:
+        switch b {
+        case .null: return true
+        default: return false
+        }
+    case .bool(let x):
+        switch b {
+        case .bool(let y): return x == y
+        default: return false
+        }
+    case .number(let x):
+        switch b {
+        case .number(let y):
+            if case .int(let i) = x, case .int(let j) = y { return i == j }
+            return x == y
+        default: return false
+        }
+    case .string(let x):
+        switch b {
+        case .string(let y): return utf8Equal(x, y)
+        default: return false
+        }
+    case .array(let x):
+        switch b {
+        case .array(let y):
+            guard x.count == y.count else { return false }
+            for i in 0..<x.count where !jsonEqual(x[i], y[i]) { return false }
+            return true
+        default: return false
+        }
+    case .object(let x):
+        switch b {
+        case .object(let y):
+            guard x.count == y.count else { return false }
+            for (k, v) in x.storage {
+                guard let w = y.storage[k], jsonEqual(v, w) else { return false }
+            }
+            return true
+        default: return false
+        }
     }
 }
 
 /// Byte equality of the UTF-8 forms, i.e. code point equality (Swift's `==` would apply canonical equivalence).
 @inline(__always)
 func utf8Equal(_ a: String, _ b: String) -> Bool {
-    var a = a, b = b
-    return a.withUTF8 { pa in
-        b.withUTF8 { pb in
-            guard pa.count == pb.count else { return false }
-            if pa.baseAddress == pb.baseAddress { return true }
-            for i in 0..<pa.count where pa[i] != pb[i] { return false }
-            return true
+    let au = a.utf8, bu = b.utf8
+    guard au.count == bu.count else { return false }
+    if let r = au.withContiguousStorageIfAvailable({ pa in
+        bu.withContiguousStorageIfAvailable { pb in
+            pa.elementsEqual(pb)
         }
-    }
+    }), let r { return r }
+    return au.elementsEqual(bu)
 }
 
 /// Code point order, which for UTF-8 is plain byte order.

@@ -1,7 +1,8 @@
 import FerryJSON
 
 /// A Pratt (top-down operator precedence) parser with the reference implementation's binding powers, so that
-/// precedence and projection-stopping behave exactly as the compliance suite expects.
+/// precedence and projection-stopping behave exactly as the compliance suite expects. It builds the executable
+/// `Op` tree directly (no intermediate syntax tree), folding common shapes into specialised ops as it goes.
 struct Parser {
     let source: String
     var tokens: [Token]
@@ -21,7 +22,7 @@ struct Parser {
         self.tokens = tokens
     }
 
-    static func parse(_ source: String) throws(JMESPathError) -> Node {
+    static func parse(_ source: String) throws(JMESPathError) -> Op {
         var lexer = Lexer(source)
         let tokens = try lexer.tokenize()
         var parser = Parser(source: source, tokens: tokens)
@@ -31,7 +32,7 @@ struct Parser {
             throw parser.error("unexpected \(parser.describe(t)) after a complete expression", t)
         }
         if let e = parser.functionError { throw e }
-        return Optimizer.optimize(node)
+        return node
     }
 
     // MARK: - helpers
@@ -70,39 +71,40 @@ struct Parser {
 
     // MARK: - core loop
 
-    mutating func expression(_ rbp: Int) throws(JMESPathError) -> Node {
+    mutating func expression(_ rbp: Int) throws(JMESPathError) -> Op {
         depth += 1
         defer { depth -= 1 }
         if depth > Parser.maxDepth {
             throw error("expression nested more than \(Parser.maxDepth) levels deep", tokens[index])
         }
-        let t = tokens[index]
+        let ti = index
         advance()
-        var left = try nud(t)
+        var left = try nud(ti)
         while rbp < current.bindingPower {
-            let t = tokens[index]
+            let ti = index
             advance()
-            left = try led(t, left)
+            left = try led(ti, left)
         }
         return left
     }
 
-    mutating func nud(_ t: Token) throws(JMESPathError) -> Node {
-        switch t.kind {
+    /// Tokens are read in place by index: copying a `Token` would retain its payloads.
+    mutating func nud(_ ti: Int) throws(JMESPathError) -> Op {
+        switch tokens[ti].kind {
         case .literal:
-            return .literal(t.value)
+            return LiteralOp(tokens[ti].value)
         case .unquotedIdentifier:
-            return .field(t.text)
+            return FieldOp(tokens[ti].text)
         case .quotedIdentifier:
             if current == .lparen {
-                throw error("a quoted identifier cannot be used as a function name", t)
+                throw error("a quoted identifier cannot be used as a function name", tokens[ti])
             }
-            return .field(t.text)
+            return FieldOp(tokens[ti].text)
         case .star:
-            if current == .rbracket { return .valueProjection(.identity, .identity) }
-            return .valueProjection(.identity, try projectionRHS(TokenKind.star.bindingPower))
+            if current == .rbracket { return ValueProjectionOp(IdentityOp(), nil) }
+            return ValueProjectionOp(IdentityOp(), try projectionRHS(TokenKind.star.bindingPower))
         case .filter:
-            return try filter(left: .identity)
+            return try filter(left: IdentityOp())
         case .lbrace:
             return try multiHash()
         case .lparen:
@@ -110,69 +112,60 @@ struct Parser {
             try match(.rparen, "to close '('")
             return e
         case .flatten:
-            return .projection(.flatten(.identity), try projectionRHS(TokenKind.flatten.bindingPower))
+            return ProjectionOp(FlattenOp(IdentityOp()), try projectionRHS(TokenKind.flatten.bindingPower))
         case .not:
-            return .not(try expression(TokenKind.not.bindingPower))
+            return NotOp(try expression(TokenKind.not.bindingPower))
         case .lbracket:
             if current == .number || current == .colon {
                 let right = try indexExpression()
-                return try projectIfSlice(.identity, right)
+                return try projectIfSlice(IdentityOp(), right)
             }
             if current == .star && lookahead(1) == .rbracket {
                 advance()
                 advance()
-                return .projection(.identity, try projectionRHS(TokenKind.star.bindingPower))
+                return ProjectionOp(IdentityOp(), try projectionRHS(TokenKind.star.bindingPower))
             }
             return try multiList()
         case .current:
-            return .identity
+            return IdentityOp()
         case .expref:
-            return .expref(try expression(TokenKind.expref.bindingPower))
+            return ExprefOp(try expression(TokenKind.expref.bindingPower))
         case .eof:
-            throw error("unexpected end of expression", t)
+            throw error("unexpected end of expression", tokens[ti])
         default:
-            throw error("unexpected \(describe(t))", t)
+            throw error("unexpected \(describe(tokens[ti]))", tokens[ti])
         }
     }
 
-    mutating func led(_ t: Token, _ left: Node) throws(JMESPathError) -> Node {
-        switch t.kind {
+    mutating func led(_ ti: Int, _ left: Op) throws(JMESPathError) -> Op {
+        let kind = tokens[ti].kind
+        switch kind {
         case .dot:
             if current == .star {
                 advance()
-                return .valueProjection(left, try projectionRHS(TokenKind.dot.bindingPower))
+                return ValueProjectionOp(left, try projectionRHS(TokenKind.dot.bindingPower))
             }
             let right = try dotRHS(TokenKind.dot.bindingPower)
             return Parser.chain(left, right)
         case .pipe:
-            let right = try expression(TokenKind.pipe.bindingPower)
-            if case .pipe(var steps) = left {
-                steps.append(right)
-                return .pipe(steps)
-            }
-            return .pipe([left, right])
+            // A pipe and a sub-expression both evaluate the right side on the left's result.
+            return Parser.chain(left, try expression(TokenKind.pipe.bindingPower))
         case .or:
             let right = try expression(TokenKind.or.bindingPower)
-            if case .or(var terms) = left {
-                terms.append(right)
-                return .or(terms)
-            }
-            return .or([left, right])
+            if let l = left as? OrOp { return OrOp(l.terms + [right]) }
+            return OrOp([left, right])
         case .and:
             let right = try expression(TokenKind.and.bindingPower)
-            if case .and(var terms) = left {
-                terms.append(right)
-                return .and(terms)
-            }
-            return .and([left, right])
+            if let l = left as? AndOp { return AndOp(l.terms + [right]) }
+            return AndOp([left, right])
         case .lparen:
-            return try functionCall(left, paren: t)
+            return try functionCall(left, paren: ti)
         case .filter:
             return try filter(left: left)
         case .eq, .ne, .lt, .lte, .gt, .gte:
-            let right = try expression(t.kind.bindingPower)
+            let right = try expression(kind.bindingPower)
             let op: Comparator
-            switch t.kind {
+            switch kind {
             case .eq: op = .eq
             case .ne: op = .ne
             case .lt: op = .lt
@@ -180,9 +173,11 @@ struct Parser {
             case .gt: op = .gt
             default: op = .gte
             }
-            return .compare(op, left, right)
+            if let f = left as? FieldOp, let l = right as? LiteralOp { return FieldCompareOp(op, f.name, l.value) }
+            if let l = left as? LiteralOp, let f = right as? FieldOp { return FieldCompareOp(op.flipped, f.name, l.value) }
+            return CompareOp(op, left, right)
         case .flatten:
-            return .projection(.flatten(left), try projectionRHS(TokenKind.flatten.bindingPower))
+            return ProjectionOp(FlattenOp(left), try projectionRHS(TokenKind.flatten.bindingPower))
         case .lbracket:
             if current == .number || current == .colon {
                 let right = try indexExpression()
@@ -190,29 +185,33 @@ struct Parser {
             }
             try match(.star, "in a bracket expression (a number, slice, '*' or '?')")
             try match(.rbracket, "after '[*'")
-            return .projection(left, try projectionRHS(TokenKind.star.bindingPower))
+            return ProjectionOp(left, try projectionRHS(TokenKind.star.bindingPower))
         default:
-            throw error("unexpected \(describe(t))", t)
+            throw error("unexpected \(describe(tokens[ti]))", tokens[ti])
         }
     }
 
-    static func chain(_ left: Node, _ right: Node) -> Node {
-        if case .chain(var steps) = left {
-            steps.append(right)
-            return .chain(steps)
+    /// Left-to-right application of `right` to the result of `left`, flattening chains and folding
+    /// runs of plain fields into one path lookup.
+    static func chain(_ left: Op, _ right: Op) -> Op {
+        if let r = right as? FieldOp {
+            if let l = left as? FieldOp { return FieldPathOp([l.name, r.name]) }
+            if let l = left as? FieldPathOp { return FieldPathOp(l.names + [r.name]) }
         }
-        return .chain([left, right])
+        if let l = left as? ChainOp { return ChainOp(l.steps + [right]) }
+        return ChainOp([left, right])
     }
 
     // MARK: - pieces
 
-    mutating func functionCall(_ left: Node, paren: Token) throws(JMESPathError) -> Node {
-        guard case .field(let name) = left else {
-            throw error("'(' must follow a function name", paren)
+    mutating func functionCall(_ left: Op, paren: Int) throws(JMESPathError) -> Op {
+        guard let nameOp = left as? FieldOp else {
+            throw error("'(' must follow a function name", tokens[paren])
         }
+        let name = nameOp.name
         // The name token is the one just before '('.
-        let nameToken = tokens[max(0, index - 2)]
-        var args: [Node] = []
+        let nameStart = tokens[max(0, paren - 1)].start
+        var args: [Op] = []
         if current == .rparen {
             advance()
         } else {
@@ -233,9 +232,9 @@ struct Parser {
         guard let fn = Builtin(rawValue: name) else {
             if functionError == nil {
                 functionError = JMESPathError.compile(.unknownFunction, "unknown function \(name)()", source: source,
-                                                      byteOffset: nameToken.start)
+                                                      byteOffset: nameStart)
             }
-            return .literal(.null)
+            return LiteralOp(.null)
         }
         let (minArgs, variadic) = fn.arity
         if args.count < minArgs || (!variadic && args.count > minArgs) {
@@ -244,36 +243,36 @@ struct Parser {
             if functionError == nil {
                 functionError = JMESPathError.compile(
                     .invalidArity, "\(name)() takes \(expected) \(noun) but was given \(args.count)",
-                    source: source, byteOffset: nameToken.start)
+                    source: source, byteOffset: nameStart)
             }
         }
-        return .function(fn, args)
+        return FunctionOp(fn, args, args.map { ($0 as? ExprefOp)?.inner })
     }
 
-    mutating func filter(left: Node) throws(JMESPathError) -> Node {
+    mutating func filter(left: Op) throws(JMESPathError) -> Op {
         let condition = try expression(0)
         try match(.rbracket, "to close the filter '[?'")
-        let right: Node
+        let right: Op?
         if current == .flatten {
-            right = .identity
+            right = nil
         } else {
             right = try projectionRHS(TokenKind.filter.bindingPower)
         }
-        return .filterProjection(left, right, condition: condition)
+        return FilterProjectionOp(left, right, condition)
     }
 
     /// After `[` when the next token is a number or ':'.
-    mutating func indexExpression() throws(JMESPathError) -> Node {
+    mutating func indexExpression() throws(JMESPathError) -> Op {
         if current == .colon || lookahead(1) == .colon {
             return try sliceExpression()
         }
-        let t = tokens[index]
+        let n = tokens[index].number
         advance()
         try match(.rbracket, "after the index")
-        return .index(t.number)
+        return IndexOp(n)
     }
 
-    mutating func sliceExpression() throws(JMESPathError) -> Node {
+    mutating func sliceExpression() throws(JMESPathError) -> Op {
         var parts: [Int?] = [nil, nil, nil]
         var part = 0
         var sawNumber = false
@@ -296,20 +295,20 @@ struct Parser {
             }
         }
         advance()
-        return .slice(start: parts[0], stop: parts[1], step: parts[2])
+        return SliceOp(parts[0], parts[1], parts[2])
     }
 
-    mutating func projectIfSlice(_ left: Node, _ right: Node) throws(JMESPathError) -> Node {
-        let indexed: Node
-        if case .identity = left { indexed = right } else { indexed = Parser.chain(left, right) }
-        if case .slice = right {
-            return .projection(indexed, try projectionRHS(TokenKind.star.bindingPower))
+    mutating func projectIfSlice(_ left: Op, _ right: Op) throws(JMESPathError) -> Op {
+        let indexed = left is IdentityOp ? right : Parser.chain(left, right)
+        if right is SliceOp {
+            return ProjectionOp(indexed, try projectionRHS(TokenKind.star.bindingPower))
         }
         return indexed
     }
 
-    mutating func projectionRHS(_ rbp: Int) throws(JMESPathError) -> Node {
-        if current.bindingPower < Parser.projectionStop { return .identity }
+    /// The right-hand side of a projection; nil when nothing follows (the identity).
+    mutating func projectionRHS(_ rbp: Int) throws(JMESPathError) -> Op? {
+        if current.bindingPower < Parser.projectionStop { return nil }
         switch current {
         case .lbracket, .filter:
             return try expression(rbp)
@@ -322,7 +321,7 @@ struct Parser {
         }
     }
 
-    mutating func dotRHS(_ rbp: Int) throws(JMESPathError) -> Node {
+    mutating func dotRHS(_ rbp: Int) throws(JMESPathError) -> Op {
         switch current {
         case .quotedIdentifier, .unquotedIdentifier, .star:
             return try expression(rbp)
@@ -338,28 +337,30 @@ struct Parser {
         }
     }
 
-    mutating func multiList() throws(JMESPathError) -> Node {
-        var items: [Node] = []
+    mutating func multiList() throws(JMESPathError) -> Op {
+        var items: [Op] = []
         while true {
             items.append(try expression(0))
             if current == .rbracket { break }
             try match(.comma, "between multi-select list items")
         }
         advance()
-        return .multiList(items)
+        return MultiListOp(items)
     }
 
-    mutating func multiHash() throws(JMESPathError) -> Node {
-        var pairs: [KeyedNode] = []
+    mutating func multiHash() throws(JMESPathError) -> Op {
+        var keys: [String] = []
+        var values: [Op] = []
         while true {
-            let t = tokens[index]
-            guard t.kind == .quotedIdentifier || t.kind == .unquotedIdentifier else {
-                throw error("expected a key name in multi-select hash but found \(describe(t))", t)
+            let kind = tokens[index].kind
+            guard kind == .quotedIdentifier || kind == .unquotedIdentifier else {
+                throw error("expected a key name in multi-select hash but found \(describe(tokens[index]))", tokens[index])
             }
+            let key = tokens[index].text
             advance()
-            try match(.colon, "after the key '\(t.text)'")
-            let value = try expression(0)
-            pairs.append(KeyedNode(key: t.text, node: value))
+            try match(.colon, "after the key '\(key)'")
+            values.append(try expression(0))
+            keys.append(key)
             if current == .comma {
                 advance()
                 continue
@@ -371,47 +372,11 @@ struct Parser {
             let u = tokens[index]
             throw error("expected ',' or '}' in multi-select hash but found \(describe(u))", u)
         }
-        return .multiHash(pairs)
-    }
-}
-
-/// Rewrites common shapes into cheaper nodes. Semantics are unchanged.
-enum Optimizer {
-    static func optimize(_ node: Node) -> Node {
-        switch node {
-        case .identity, .field, .fieldPath, .index, .slice, .literal:
-            return node
-        case .chain(let steps):
-            let steps = steps.map(optimize)
-            // A chain made only of plain fields becomes one path lookup.
-            var names: [String] = []
-            for s in steps {
-                if case .field(let n) = s { names.append(n) } else if case .fieldPath(let ns) = s { names.append(contentsOf: ns) } else { break }
-            }
-            if names.count >= steps.count && !steps.isEmpty {
-                return .fieldPath(names)
-            }
-            return .chain(steps)
-        case .projection(let l, let r): return .projection(optimize(l), optimize(r))
-        case .valueProjection(let l, let r): return .valueProjection(optimize(l), optimize(r))
-        case .filterProjection(let l, let r, let c): return .filterProjection(optimize(l), optimize(r), condition: optimize(c))
-        case .flatten(let n): return .flatten(optimize(n))
-        case .compare(let op, let l, let r):
-            let l = optimize(l), r = optimize(r)
-            if op == .eq || op == .ne {
-                if case .field(let name) = l, case .literal(let v) = r { return .fieldEquals(name, v, negated: op == .ne) }
-                if case .literal(let v) = l, case .field(let name) = r { return .fieldEquals(name, v, negated: op == .ne) }
-            }
-            return .compare(op, l, r)
-        case .fieldEquals: return node
-        case .or(let ns): return .or(ns.map(optimize))
-        case .and(let ns): return .and(ns.map(optimize))
-        case .not(let n): return .not(optimize(n))
-        case .pipe(let ns): return .pipe(ns.map(optimize))
-        case .multiList(let ns): return .multiList(ns.map(optimize))
-        case .multiHash(let ps): return .multiHash(ps.map { KeyedNode(key: $0.key, node: optimize($0.node)) })
-        case .function(let f, let args): return .function(f, args.map(optimize))
-        case .expref(let n): return .expref(optimize(n))
+        // Distinct keys (the norm) share one key list across every object built.
+        var distinct = true
+        for i in 1..<max(1, keys.count) where distinct {
+            for j in 0..<i where keys[j] == keys[i] { distinct = false; break }
         }
+        return distinct ? MultiHashOp(keys, values) : MultiHashDupOp(keys, values)
     }
 }
