@@ -72,7 +72,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         let info: JSON
         do { info = try await emulator.start() } catch { throw CLIError(error) }
         print(info.serialized())
-        fflush(stdout)
+        fflush(nil)
         for await _ in signals { break }
         await emulator.stop()
         sources.forEach { $0.cancel() }

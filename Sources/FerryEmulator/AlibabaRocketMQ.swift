@@ -302,7 +302,9 @@ extension EmulatorState {
         if let b = body { params["body"] = b }
         if let b = body, b.objectValue == nil { throw ctx.badRequest("body", "The request body must be a JSON object.") }
         var paramData: JSON?
-        if let pd = body?["operationParam"]?["paramData"], !pd.isNull {
+        // Echoed back as sent (the documented form is a JSON string).
+        let rawParamData = body?["operationParam"]?["paramData"]
+        if let pd = rawParamData, !pd.isNull {
             if let s = pd.stringValue {
                 do { paramData = try JSONParser.parse(s) } catch {
                     throw ctx.badRequest("operationParam", "Parameter operationParam.paramData is not valid JSON.")
@@ -345,7 +347,7 @@ extension EmulatorState {
                                     dynamicCode: "TargetStage", dynamicMessage: target)
             }
             op.runTarget = target
-            op.paramData = JSONBox(pd)
+            op.paramData = JSONBox(rawParamData ?? pd)
         } else if stage == "CONNECT_NETWORK" || stage == "MIGRATE_METADATA" {
             // Outside the message stage, executing an operation retries it after a failure.
             guard op.status == "FAILED" else {
@@ -354,7 +356,7 @@ extension EmulatorState {
                                     dynamicCode: "OperationId", dynamicMessage: String(opId))
             }
             op.runTarget = stage == "CONNECT_NETWORK" ? "CONNECTED" : "MIGRATED"
-            if let pd = paramData { op.paramData = JSONBox(pd) }
+            if let pd = rawParamData, !pd.isNull { op.paramData = JSONBox(pd) }
         }
         op.status = "RUNNING"
         op.runUntil = ctx.now + timings.aliTransitionS

@@ -87,7 +87,7 @@ extension DcsTask {
         func fmt(_ d: Double) -> String { String(Int64(d.rounded(.down))) }
         return [
             "full_migration_progress": .string(fmt(p * 100)), "offset": .string(fmt(incr)),
-            "source_dbsize": .string(fmt(sourceKeys)), "target_dbsize": .string(fmt(keys + incr.rounded(.down) * 0)),
+            "source_dbsize": .string(fmt(sourceKeys)), "target_dbsize": .string(fmt(keys)),
             "target_input_kbps": .string(fmt(kbps)), "target_ops": .string(fmt(ops)), "is_migrating": .bool(migratingNow),
         ]
     }

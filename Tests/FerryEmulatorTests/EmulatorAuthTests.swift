@@ -1,0 +1,157 @@
+import FerryCore
+import FerryJSON
+import FerrySigning
+import XCTest
+
+@testable import FerryEmulator
+
+final class EmulatorAuthTests: XCTestCase {
+    let listQuery = [("migrationType", "INSTANCE_MIGRATION"), ("pageNumber", "1"), ("pageSize", "10")]
+
+    func testConfigDefaultsAndValidation() throws {
+        let c = try EmulatorConfig(json: [:])
+        XCTAssertEqual(c.effectiveKeys.map(\.id), [EmulatorConfig.defaultAccessKeyID])
+        let c2 = try EmulatorConfig(json: ["access_keys": ["AK1:S1", ["id": "AK2", "secret": "S2", "provider": "huawei"]],
+                                           "port": 0, "time_scale": 3600, "faults": [["kind": "throttle", "count": 1]]])
+        XCTAssertEqual(c2.effectiveKeys.map(\.id), ["AK1", "AK2"])
+        XCTAssertEqual(c2.timeScale, 3600)
+        XCTAssertEqual(c2.faults.first?.kind, .throttle)
+        for bad: JSON in [["port": 70000], ["access_keys": ["nocolon"]], ["time_scale": -1], ["bogus": 1],
+                          ["faults": [["kind": "explode"]]], ["faults": [["kind": "reset", "operation": "aws.Nope"]]],
+                          ["timings": ["dcs_full_s": -1]], "not an object"] {
+            XCTAssertThrowsError(try EmulatorConfig(json: bad), "\(bad)") { e in
+                XCTAssertEqual((e as? FerryError)?.code, .invalidArgument)
+            }
+        }
+    }
+
+    func testReadyInfoListsKeyIdsOnly() async throws {
+        let h = try EmuHarness(["access_keys": ["AKX:super-secret-value"]])
+        let info = await h.admin("GET", "/_ferry/info")
+        XCTAssertEqual(info["access_keys"], ["AKX"])
+        XCTAssertFalse(info.serialized().contains("super-secret-value"))
+        XCTAssertEqual(info["operations"]?.arrayValue?.count, 24)
+    }
+
+    func testAlibabaSignatureChecks() async throws {
+        let h = try EmuHarness()
+        // Valid ROA and RPC calls.
+        var (s, b) = await h.call(h.ali("ListMigrations", path: "/migrations", query: listQuery))
+        XCTAssertEqual(s, 200, "\(b)")
+        XCTAssertEqual(b["success"], true)
+        (s, b) = await h.call(h.ali("ListMigrationTask", method: "POST", query: [("PageNum", "1")]))
+        XCTAssertEqual(s, 200, "\(b)")
+        XCTAssertEqual(b["Success"], true)
+
+        // Unknown key.
+        (s, b) = await h.call(h.ali("ListMigrations", path: "/migrations", query: listQuery, keyID: "NOPE"))
+        XCTAssertEqual(s, 404)
+        XCTAssertEqual(b["Code"], "InvalidAccessKeyId.NotFound")
+        XCTAssertNotNil(b["RequestId"]?.stringValue)
+        // Wrong secret.
+        let wrong = await h.send(h.ali("ListMigrations", path: "/migrations", query: listQuery, secret: "wrong"))
+        XCTAssertEqual(wrong.status, 400)
+        XCTAssertEqual(wrong.json?["Code"], "SignatureDoesNotMatch")
+        XCTAssertEqual(wrong.header("x-acs-request-id"), wrong.json?["RequestId"]?.stringValue)
+        // Tampered query.
+        var r = h.ali("ListMigrations", path: "/migrations", query: listQuery)
+        r.target = r.target.replacingOccurrences("pageSize=10", "pageSize=11")
+        (s, b) = await h.call(r)
+        XCTAssertEqual(b["Code"], "SignatureDoesNotMatch")
+        // Tampered signed header.
+        r = h.ali("ListMigrationTask", method: "POST")
+        r.headers = r.headers.map { $0.0 == "user-agent" ? ($0.0, "evil") : $0 }
+        (s, b) = await h.call(r)
+        XCTAssertEqual(b["Code"], "SignatureDoesNotMatch")
+        // Tampered body.
+        _ = await h.admin("POST", "/_ferry/resources/alibaba.rocketmq.migration", ["migration_id": 7, "start_stage": "MIGRATE_MESSAGE"])
+        r = h.ali("ExecuteMigrationOperation", method: "POST", path: "/migrations/7/stages/MIGRATE_MESSAGE/operations/1005/execute",
+                  body: ["operationParam": ["paramData": "{\"action\":\"MIGRATE_FORWARD\",\"targetStage\":\"DOUBLE_READ\"}"]])
+        r.body = Array(String(decoding: r.body, as: UTF8.self).replacingOccurrences("DOUBLE_READ", "SWITCH_WRITE").utf8)
+        (s, b) = await h.call(r)
+        XCTAssertEqual(s, 400)
+        XCTAssertEqual(b["Code"], "SignatureDoesNotMatch")
+        // Stale date.
+        (s, b) = await h.call(h.ali("ListMigrations", path: "/migrations", query: listQuery, dateOffset: -3600))
+        XCTAssertEqual(b["Code"], "InvalidTimeStamp.Expired")
+        // Nonce replay.
+        let first = h.ali("ListMigrations", path: "/migrations", query: listQuery, nonce: "0123456789abcdef0123456789abcdef")
+        (s, _) = await h.call(first)
+        XCTAssertEqual(s, 200)
+        (s, b) = await h.call(first)
+        XCTAssertEqual(b["Code"], "SignatureNonceUsed")
+        // Missing Authorization.
+        r = h.ali("ListMigrations", path: "/migrations", query: listQuery)
+        r.headers.removeAll { $0.0.lowercased() == "authorization" }
+        (s, b) = await h.call(r)
+        XCTAssertEqual(b["Code"], "IncompleteSignature")
+        // None of these changed anything.
+        let audit = await h.audit()
+        XCTAssertEqual(audit.filter { $0["operation"]?.stringValue?.hasPrefix("alibaba") == true }.count, 0)
+    }
+
+    func testHuaweiSignatureChecks() async throws {
+        let h = try EmuHarness()
+        var resp = await h.send(h.hw("GET", "/migration-tasks", query: [("offset", "0"), ("limit", "10")]))
+        XCTAssertEqual(resp.status, 200, "\(String(describing: resp.json))")
+        XCTAssertNotNil(resp.header("X-Request-Id"))
+        for (label, req) in [
+            ("unknown key", h.hw("GET", "/migration-tasks", keyID: "NOPE")),
+            ("wrong secret", h.hw("GET", "/migration-tasks", secret: "bad")),
+            ("stale", h.hw("GET", "/migration-tasks", dateOffset: 7200)),
+        ] {
+            resp = await h.send(req)
+            XCTAssertEqual(resp.status, 401, label)
+            XCTAssertEqual(resp.json?["error_code"], "APIGW.0301", label)
+            XCTAssertEqual(resp.json?["request_id"]?.stringValue, resp.header("X-Request-Id"), label)
+        }
+        // Tampered body and tampered query.
+        var r = h.hw("POST", "/migration/instance", body: ["name": "task-one", "vpc_id": "v", "subnet_id": "s", "security_group_id": "g"])
+        r.body = Array(String(decoding: r.body, as: UTF8.self).replacingOccurrences("task-one", "task-two").utf8)
+        resp = await h.send(r)
+        XCTAssertEqual(resp.status, 401)
+        r = h.hw("GET", "/migration-tasks", query: [("limit", "10")])
+        r.target = r.target.replacingOccurrences("limit=10", "limit=20")
+        resp = await h.send(r)
+        XCTAssertEqual(resp.status, 401)
+        // Key restricted to Alibaba is refused by Huawei.
+        let h2 = try EmuHarness(["access_keys": [["id": "ALIONLY", "secret": "s3cr3t!", "provider": "alibaba"]]])
+        resp = await h2.send(h2.hw("GET", "/migration-tasks", keyID: "ALIONLY", secret: "s3cr3t!"))
+        XCTAssertEqual(resp.status, 401)
+        resp = await h2.send(h2.ali("ListMigrationTask", method: "POST", keyID: "ALIONLY", secret: "s3cr3t!"))
+        XCTAssertEqual(resp.status, 200)
+    }
+
+    func testProjectScoping() async throws {
+        let h = try EmuHarness(["huawei_project_id": "proj-a"])
+        var resp = await h.send(h.hw("GET", "/migration-tasks", project: "proj-a"))
+        XCTAssertEqual(resp.status, 200)
+        resp = await h.send(h.hw("GET", "/migration-tasks", project: "proj-b"))
+        XCTAssertEqual(resp.status, 401)
+    }
+
+    func testRoutingErrors() async throws {
+        let h = try EmuHarness()
+        var (s, b) = await h.call(h.ali("DescribeNothing", method: "POST"))
+        XCTAssertEqual(s, 404)
+        XCTAssertEqual(b["Code"], "InvalidAction.NotFound")
+        (s, b) = await h.call(h.ali("ListMigrations", method: "POST", path: "/migrations"))
+        XCTAssertEqual(b["Code"], "InvalidAction.NotFound")
+        (s, b) = await h.call(h.hw("GET", "/no-such-thing"))
+        XCTAssertEqual(s, 404)
+        XCTAssertEqual(b["error_code"], "APIGW.0101")
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ a: String, _ b: String) -> String {
+        var out = ""
+        var rest = self[...]
+        while let r = rest.firstRange(of: a) {
+            out += rest[..<r.lowerBound]
+            out += b
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
