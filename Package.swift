@@ -51,7 +51,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         // The C ABI: @_cdecl entry points only; the version script keeps every other symbol local.
-        .target(name: "FerryABI", dependencies: ["FerryRuntime", "FerryCore", "FerryJSON", "JMESPath"],
+        .target(name: "FerryABI", dependencies: ["FerryRuntime", "FerryEmulator", "FerryCore", "FerryJSON", "JMESPath"],
                 exclude: ["exports.map"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(versionScript)"])]),
         .executableTarget(name: "FerryCLI", dependencies: [

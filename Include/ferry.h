@@ -131,6 +131,82 @@ int ferry_engine_set_log_hook(ferry_engine *engine, int min_level, ferry_log_fn 
  * expressions are cached. Thread-safe. */
 int ferry_query(const char *expression, const char *document_json, char **out);
 
+
+/* ---- Operations catalog and provider calls ------------------------------------------------------------ */
+
+/* With name NULL or "": *out receives the catalog, a JSON array with one summary per operation. With a name
+ * such as "huawei.dcs.StopMigrationTask": *out receives that operation's full entry (method, path, parameters
+ * with location, type, required-ness and enum, idempotency, secret response fields). Unknown name:
+ * FERRY_ENOT_FOUND. Needs no engine. Thread-safe. */
+int ferry_ops(const char *name, char **out);
+
+/*
+ * Calls one operation, e.g. ferry_call(e, "huawei.dcs.ShowMigrationTask", "{\"task_id\":\"...\"}", NULL, &out).
+ * params_json: one object keyed by the wire names of the catalog (path, query and body fields alike); NULL
+ * means {}. options_json: NULL or {"reveal_secrets": true} to see response fields the catalog marks secret
+ * (masked as "***" otherwise). Parameters are validated before anything is sent. *out receives the response
+ * body, or an error whose details carry provider_code, provider_message, http_status, request_id, retryable.
+ * Blocks the calling thread until the response or a timeout. Thread-safe.
+ */
+int ferry_call(ferry_engine *engine, const char *operation, const char *params_json, const char *options_json,
+               char **out);
+
+/* ---- Emulator ----------------------------------------------------------------------------------------- */
+
+typedef struct ferry_emulator ferry_emulator;
+
+/*
+ * Starts the local emulator of the four APIs on loopback, in this process. config_json (NULL means {}):
+ * {"port": 0 (any free port), "access_keys": ["ID:SECRET", ...], "time_scale": 1.0, "faults": [...],
+ *  "persist_path": null}. *out receives {"base_url", "port", "endpoints": {service: url}, "access_keys": [ids],
+ * "admin_url"}; pass "endpoints" into an engine config to point the engine at it. Stop it with
+ * ferry_emulator_stop. Thread-safe.
+ */
+int ferry_emulator_start(const char *config_json, ferry_emulator **out_emulator, char **out);
+
+/* Stops the emulator and frees the handle. A second stop returns FERRY_ECLOSED. */
+int ferry_emulator_stop(ferry_emulator *emulator);
+
+/* ---- Workflows and runs ------------------------------------------------------------------------------- */
+/*
+ * A run's status JSON: {"run_id", "status": "running" | "waiting" | "waiting_gate" | "succeeded" | "failed" |
+ * "cancelled" | "needs_attention", "next_wake_at" (unix seconds or null), "steps": [...], ...}; see
+ * docs/workflow-language.md. Only one caller at a time advances a run, also across processes sharing a store
+ * file: the other gets FERRY_EBUSY and the run is untouched. All run functions are thread-safe.
+ */
+
+/* Validates a workflow document; *out receives {"valid": true, ...} or the FERRY_EINVALID_WORKFLOW error whose
+ * details.location names the field (e.g. "steps[3].until"). */
+int ferry_validate(ferry_engine *engine, const char *workflow_json, char **out);
+
+/* Starts a run of the workflow with inputs (NULL means {}); options_json may be NULL. Secret inputs are never
+ * stored: a run resumed by another process must be given them again through options {"secrets": {...}} on
+ * advance/drive. *out receives the run's status. Does not execute any step: call advance or drive. */
+int ferry_run_start(ferry_engine *engine, const char *workflow_json, const char *inputs_json,
+                    const char *options_json, char **out);
+
+/* Does one unit of work (one attempt or one poll) and returns the status with next_wake_at. */
+int ferry_run_advance(ferry_engine *engine, const char *run_id, const char *options_json, char **out);
+
+/* Runs until the run succeeds, fails, waits on a gate, or options {"budget_seconds": N} is spent. */
+int ferry_run_drive(ferry_engine *engine, const char *run_id, const char *options_json, char **out);
+
+/* The run's current status. Unknown id: FERRY_ENOT_FOUND. */
+int ferry_run_status(ferry_engine *engine, const char *run_id, char **out);
+
+/* Lists runs; filter_json (NULL means {}) may select by status, workflow name and limit. */
+int ferry_run_list(ferry_engine *engine, const char *filter_json, char **out);
+
+/* The run's append-only event history; options_json may be NULL. */
+int ferry_run_history(ferry_engine *engine, const char *run_id, const char *options_json, char **out);
+
+/* Cancels the run (compensation steps then run on the next advance/drive); reason may be NULL. */
+int ferry_run_cancel(ferry_engine *engine, const char *run_id, const char *reason, char **out);
+
+/* Sends the named signal (e.g. a gate's approval) with an optional JSON payload (NULL means null). */
+int ferry_run_signal(ferry_engine *engine, const char *run_id, const char *name, const char *payload_json,
+                     char **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -86,6 +86,10 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 
     public init() { storage = [:] }
     public init(_ storage: OrderedDictionary<String, JSON>) { self.storage = storage }
+    /// Builds an object from pairs; a repeated key keeps its last value (never traps).
+    public init<S: Sequence>(uniqueKeysWithValues pairs: S) where S.Element == (String, JSON) {
+        storage = OrderedDictionary(pairs, uniquingKeysWith: { _, last in last })
+    }
     public init(dictionaryLiteral elements: (String, JSON)...) {
         storage = OrderedDictionary(elements, uniquingKeysWith: { _, last in last })
     }

@@ -1,5 +1,7 @@
+import FerryCatalog
 import FerryCore
 import FerryJSON
+import FerryProviders
 import JMESPath
 import Logging
 import Synchronization
@@ -32,6 +34,12 @@ public final class Engine: Sendable {
     public let logHook: LogHook
     public let limits: Limits
     public let logger: Logger
+    /// Signed HTTP clients for the four services.
+    public let providers: ProviderClient
+    /// The catalog-checked path from workflow steps to providers.
+    public let invoker: any OperationInvoker
+    /// Durable runs: start, advance, drive, status, history, cancel, signal.
+    public let runs: RunManager
     let queryCache = ExpressionCache(capacity: 256)
 
     public init(config: JSON = [:], environment: [String: String] = Environment.current) throws(FerryError) {
@@ -62,7 +70,29 @@ public final class Engine: Sendable {
         self.limits = limits
         self.logHook = LogHook()
         self.logger = logHook.logger(label: "ferry")
-        try self.initComponents(environment: environment)
+        let providers = ProviderClient(config: try ProvidersConfig(config: config, environment: environment),
+                                       logger: logHook.logger(label: "ferry.providers"))
+        self.providers = providers
+        self.invoker = CatalogInvoker(client: providers)
+        do {
+            self.runs = try RunManager(config: config, invoker: invoker, logHook: logHook)
+        } catch {
+            let client = providers
+            Task { await client.shutdown() }
+            throw error
+        }
+    }
+
+    /// Calls one catalog operation (`huawei.dcs.ShowMigrationTask`, ...) with parameters keyed by wire name and
+    /// returns the response body. Response fields the catalog marks secret are masked unless `revealSecrets`.
+    public func call(_ operation: String, params: JSON, revealSecrets: Bool = false) async throws(FerryError) -> JSON {
+        try await providers.call(operation, params: params, revealSecrets: revealSecrets).body
+    }
+
+    /// Releases the store and network clients. Call once; the engine is unusable afterwards.
+    public func shutdown() async {
+        runs.close()
+        await providers.shutdown()
     }
 
     /// Evaluates a JMESPath expression; compiled expressions are cached per engine.
