@@ -11,8 +11,10 @@ enum FerryVersion {
     static let string = "0.1.0"
 }
 
-/// Subcommands contributed by other areas; registered here so main.swift stays one list.
-let extraCommands: [ParsableCommand.Type] = []
+/// Subcommands contributed by other areas; registered here so FerryCommand.swift stays one list.
+let extraCommands: [ParsableCommand.Type] = [
+    CallCommand.self, OpsCommand.self, EmulatorCommand.self, DemoCommand.self,
+]
 
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Print Ferry's version.")
