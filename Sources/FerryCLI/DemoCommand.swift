@@ -281,37 +281,27 @@ struct DemoCommand: AsyncParsableCommand {
 struct DemoRuns {
     let engine: Engine
 
-#if true  // the Engine run API is pending; flipped once it lands
-    // The Engine run API has not landed yet: every call reports it.
-    static let pending = CLIError(FerryError(.unsupported, "ferry demo needs the Engine run API (startRun, advanceRun, ...)"))
-    func start(_ doc: JSON, inputs: JSON, options: JSON) async throws -> JSON { throw Self.pending }
-    func advance(_ runID: String, options: JSON) async throws -> JSON { throw Self.pending }
-    func status(_ runID: String) throws -> JSON { throw Self.pending }
-    func signal(_ runID: String, name: String, payload: JSON) throws -> JSON { throw Self.pending }
-    func newEvents(_ runID: String, after seq: Int) throws -> [JSON] { throw Self.pending }
-#else
     func start(_ doc: JSON, inputs: JSON, options: JSON) async throws -> JSON {
-        do { return try await engine.startRun(workflow: doc, inputs: inputs, options: options) } catch { throw CLIError(error) }
+        do { return try await engine.runs.startRun(workflow: doc, inputs: inputs, options: options) } catch { throw CLIError(error) }
     }
 
     func advance(_ runID: String, options: JSON) async throws -> JSON {
-        do { return try await engine.advanceRun(runID, options: options) } catch { throw CLIError(error) }
+        do { return try await engine.runs.advanceRun(runID, options: options) } catch { throw CLIError(error) }
     }
 
     func status(_ runID: String) throws -> JSON {
-        do { return try engine.runStatus(runID) } catch { throw CLIError(error) }
+        do { return try engine.runs.runStatus(runID) } catch { throw CLIError(error) }
     }
 
     func signal(_ runID: String, name: String, payload: JSON) throws -> JSON {
-        do { return try engine.signalRun(runID, name: name, payload: payload) } catch { throw CLIError(error) }
+        do { return try engine.runs.signalRun(runID, name: name, payload: payload) } catch { throw CLIError(error) }
     }
 
     func newEvents(_ runID: String, after seq: Int) throws -> [JSON] {
-        do { return try engine.runHistory(runID, options: ["after_seq": .int(seq)])["events"]?.arrayValue ?? [] } catch {
+        do { return try engine.runs.runHistory(runID, options: ["after_seq": .int(seq)])["events"]?.arrayValue ?? [] } catch {
             throw CLIError(error)
         }
     }
-#endif
 
     /// The `ferry drive` command line a child process runs (secrets given again: they are never stored).
     static func driveArguments(runID: String, configFile: String, secrets: JSONObject) -> [String] {
