@@ -105,7 +105,7 @@ def test_alibaba_rocketmq_operations(emulator):
 
 
 def test_alibaba_rocketmq_errors(emulator):
-    from darabonba.exceptions import ClientException
+    from alibabacloud_tea_openapi.exceptions import ClientException
 
     client = RmqClient(emulator_ali_config(emulator))
     with pytest.raises(ClientException) as e:
@@ -138,7 +138,7 @@ def test_mse_operations(emulator):
     dele = client.delete_migration_task(mse_models.DeleteMigrationTaskRequest(id=task_id))
     assert dele.body.success is True and dele.body.data is True
 
-    from darabonba.exceptions import ClientException
+    from alibabacloud_tea_openapi.exceptions import ClientException
     with pytest.raises(ClientException) as e:
         client.delete_migration_task(mse_models.DeleteMigrationTaskRequest(id=task_id))
     assert e.value.code == "NotFound" and e.value.status_code == 404
@@ -266,7 +266,7 @@ def test_huawei_wrong_secret_rejected(emulator):
 
 
 def test_tampered_requests_rejected(emulator, monkeypatch):
-    from darabonba.exceptions import ClientException
+    from alibabacloud_tea_openapi.exceptions import ClientException
 
     original = requests.Session.send
 
@@ -296,7 +296,7 @@ def test_tampered_requests_rejected(emulator, monkeypatch):
 
 
 def test_faults_through_sdks(emulator):
-    from darabonba.exceptions import ThrottlingException
+    from alibabacloud_tea_openapi.exceptions import ThrottlingException
 
     emulator.admin("POST", "/_ferry/faults", {"faults": [
         {"kind": "throttle", "operation": "alibaba.mse.ListMigrationTask", "count": 1, "retry_after_ms": 5},
