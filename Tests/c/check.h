@@ -49,6 +49,21 @@ void expect_json_at(const char *file, int line, const char *label, int status, c
         expect_json_at(__FILE__, __LINE__, label, status_, out, expected);                                  \
     } while (0)
 
+/* Asserts success and returns *out parsed (a new reference, NULL on failure; json_decref it); frees out. */
+json_t *expect_ok_at(const char *file, int line, const char *label, int status, char *out);
+#define EXPECT_OK(label, status, out) expect_ok_at(__FILE__, __LINE__, label, status, out)
+
+/* A string member of an object, or "" when absent. */
+const char *jstr(const json_t *object, const char *key);
+
+/* Starts an emulator with config_json; *info receives its reply (json_decref it). NULL on failure. */
+ferry_emulator *emulator_start(const char *config_json, json_t **info);
+/* An engine config (JSON text, free with free()) pointing every service at the emulator, with the key pair
+ * key_id/secret (NULL: the emulator's documented default), plus the members of extra_json (may be NULL). */
+char *engine_config_for(const json_t *info, const char *key_id, const char *secret, const char *extra_json);
+/* Opens an engine with config_json, asserting success; NULL on failure. */
+ferry_engine *open_engine(const char *config_json);
+
 int hostile_cases_inc(void);
 int hostile_cases(void);
 
@@ -61,6 +76,9 @@ void test_hostile(void);
 void test_jansson(void);
 void test_log_hook(void);
 void test_stress(void);
+void test_operations(void);
+void test_emulator(void);
+void test_runs(void);
 void test_close_races(void);
 
 #endif

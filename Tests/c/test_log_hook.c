@@ -1,18 +1,24 @@
 /*
- * The log hook: install, replace, remove; invalid levels are rejected (see test_hostile.c). If any function
- * emits records, each must be well-formed JSON at or above the requested level, and a Ferry call made from
- * inside the hook must fail fast with FERRY_EBUSY rather than deadlock.
+ * The log hook: install, replace, remove; invalid levels are rejected (see test_hostile.c). Runs and provider
+ * calls log, so records are triggered for real: each must be well-formed JSON at or above the requested
+ * level and never contain a secret, and a blocking Ferry call made from inside the hook must fail fast with
+ * FERRY_EBUSY rather than deadlock.
  */
 #include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define SECRET "ferry-test-secret"
 
 struct sink {
     pthread_mutex_t lock;
-    int records, malformed, below_level, reentrant_calls, reentrant_not_busy;
+    int records, malformed, below_level, leaked_secret, run_created;
+    int blocking_calls, blocking_not_busy, plain_calls, plain_bad;
     int min_level;
+    ferry_engine *engine;
 };
 
 static void on_record(void *user_data, int level, const char *record_json) {
@@ -21,16 +27,22 @@ static void on_record(void *user_data, int level, const char *record_json) {
     int ok = json_is_object(r) && json_is_number(json_object_get(r, "ts")) &&
              json_is_string(json_object_get(r, "level")) && json_is_string(json_object_get(r, "logger")) &&
              json_is_string(json_object_get(r, "message")) && json_is_object(json_object_get(r, "fields"));
-    ferry_engine *e = NULL;
-    int rc = ferry_engine_open(NULL, &e, NULL); /* re-entrant: documented to fail with FERRY_EBUSY */
-    if (rc == FERRY_OK) ferry_engine_close(e);
+    int created = ok && strcmp(jstr(r, "message"), "run created") == 0 &&
+                  strlen(jstr(json_object_get(r, "fields"), "run_id")) > 0;
+    /* Re-entrant calls: a blocking one must refuse with FERRY_EBUSY; a non-blocking one must not hang. */
+    int blocking = ferry_run_status(s->engine, "run-x", NULL);
+    int plain = ferry_query("a", "{\"a\":1}", NULL);
     json_decref(r);
     pthread_mutex_lock(&s->lock);
     s->records++;
     if (!ok) s->malformed++;
     if (level < s->min_level) s->below_level++;
-    s->reentrant_calls++;
-    if (rc != FERRY_EBUSY) s->reentrant_not_busy++;
+    if (record_json != NULL && strstr(record_json, SECRET) != NULL) s->leaked_secret++;
+    if (created) s->run_created++;
+    s->blocking_calls++;
+    if (blocking != FERRY_EBUSY) s->blocking_not_busy++;
+    s->plain_calls++;
+    if (plain != FERRY_OK && plain != FERRY_EBUSY) s->plain_bad++;
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -40,16 +52,39 @@ static void other_record(void *user_data, int level, const char *record_json) {
     *(int *)user_data += 1;
 }
 
+static const char WF[] = "{\"ferry\":1,\"name\":\"logged\",\"steps\":[{\"id\":\"l\",\"call\":\"huawei.dcs.ListMigrationTask\"}]}";
+
+static void run_once(ferry_engine *e) {
+    char *out = NULL;
+    json_t *v;
+    int rc = ferry_run_start(e, WF, NULL, NULL, &out);
+    v = EXPECT_OK("start", rc, out);
+    if (v != NULL) {
+        rc = ferry_run_drive(e, jstr(v, "run_id"), NULL, &out);
+        json_decref(EXPECT_OK("drive", rc, out));
+    }
+    json_decref(v);
+    CHECK(ferry_call(e, "huawei.dcs.ShowMigrationTask", "{\"task_id\":\"missing\"}", NULL, NULL) == FERRY_ENOT_FOUND,
+          "a failing call");
+}
+
 void test_log_hook(void) {
     struct sink s;
     ferry_engine *e = NULL;
-    char *out = NULL;
+    ferry_emulator *emu;
+    json_t *info = NULL;
+    char *out = NULL, *config;
     int level, other = 0;
 
     memset(&s, 0, sizeof s);
     pthread_mutex_init(&s.lock, NULL);
-    s.min_level = FERRY_LOG_TRACE;
-    if (!CHECK(ferry_engine_open(NULL, &e, NULL) == FERRY_OK, "open")) return;
+    emu = emulator_start(NULL, &info);
+    if (emu == NULL) return;
+    config = engine_config_for(info, NULL, SECRET, NULL);
+    e = open_engine(config);
+    free(config);
+    if (e == NULL) return;
+    s.engine = e;
 
     for (level = FERRY_LOG_TRACE; level <= FERRY_LOG_OFF; level++) {
         out = (char *)"garbage";
@@ -61,18 +96,37 @@ void test_log_hook(void) {
     CHECK(ferry_engine_set_log_hook(e, FERRY_LOG_OFF, on_record, &s, NULL) == FERRY_OK, "remove with FERRY_LOG_OFF");
     CHECK(ferry_engine_set_log_hook(e, FERRY_LOG_OFF, NULL, NULL, NULL) == FERRY_OK, "remove twice");
 
-    /* Install at TRACE and exercise the engine: whatever is logged must be well-formed. */
+    /* Removed: nothing arrives. */
+    run_once(e);
+    CHECK(s.records == 0 && other == 0, "no records without a hook (%d, %d)", s.records, other);
+
+    /* Above every level the engine uses: nothing arrives either. */
+    s.min_level = FERRY_LOG_CRITICAL;
+    CHECK(ferry_engine_set_log_hook(e, FERRY_LOG_CRITICAL, on_record, &s, NULL) == FERRY_OK, "install at CRITICAL");
+    run_once(e);
+    CHECK(s.records == 0, "no records at CRITICAL (%d)", s.records);
+
+    /* At TRACE, a run and calls log; every record is checked in on_record. */
+    s.min_level = FERRY_LOG_TRACE;
     CHECK(ferry_engine_set_log_hook(e, FERRY_LOG_TRACE, on_record, &s, NULL) == FERRY_OK, "install at TRACE");
+    run_once(e);
     ferry_query("a", "{\"a\":1}", NULL);
-    ferry_query("a[", "{}", NULL);
-    CHECK(ferry_engine_close(e) == FERRY_OK, "close with a hook installed");
+    CHECK(ferry_engine_set_log_hook(e, FERRY_LOG_OFF, NULL, NULL, NULL) == FERRY_OK, "remove");
+    CHECK(ferry_engine_close(e) == FERRY_OK, "close");
+    ferry_emulator_stop(emu);
+    json_decref(info);
 
     pthread_mutex_lock(&s.lock);
+    CHECK(s.records > 0, "records arrive at TRACE");
+    CHECK(s.run_created == 1, "one 'run created' record with fields.run_id, got %d", s.run_created);
     CHECK(s.malformed == 0, "%d malformed records", s.malformed);
     CHECK(s.below_level == 0, "%d records below the level", s.below_level);
-    CHECK(s.reentrant_not_busy == 0, "%d re-entrant calls did not fail with FERRY_EBUSY", s.reentrant_not_busy);
+    CHECK(s.leaked_secret == 0, "%d records contain the secret key", s.leaked_secret);
+    CHECK(s.blocking_not_busy == 0, "%d of %d re-entrant blocking calls did not fail with FERRY_EBUSY",
+          s.blocking_not_busy, s.blocking_calls);
+    CHECK(s.plain_bad == 0, "%d re-entrant ferry_query calls failed", s.plain_bad);
     pthread_mutex_unlock(&s.lock);
-    CHECK(other == 0, "replaced hook never called after removal");
+    CHECK(other == 0, "replaced hook never called");
     fprintf(stderr, "log hook: %d records observed\n", s.records);
     pthread_mutex_destroy(&s.lock);
 }

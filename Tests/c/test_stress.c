@@ -13,6 +13,10 @@
 #include <unistd.h>
 
 static ferry_engine *shared;
+static char *engine_config; /* points at the stress emulator */
+static const char STRESS_WF[] =
+    "{\"ferry\":1,\"name\":\"stress\",\"steps\":[{\"id\":\"l\",\"call\":\"huawei.dcs.ListMigrationTask\"}],"
+    "\"outputs\":{\"n\":\"${steps.l.output.count}\"}}";
 static int stop_flag;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -52,7 +56,7 @@ static void *work(void *arg) {
     int rc;
     long i = 0;
 
-    if (ferry_engine_open("{\"limits\":{\"max_depth\":64}}", &own, NULL) != FERRY_OK) FAIL(w, "open own engine");
+    if (ferry_engine_open(engine_config, &own, NULL) != FERRY_OK) FAIL(w, "open own engine");
     while (!should_stop()) {
         i++;
         /* A query whose answer depends on the thread and iteration (results must not cross threads). */
@@ -64,7 +68,7 @@ static void *work(void *arg) {
             FAIL(w, "query rc=%d got %s want %s", rc, out ? out : "(null)", want);
         ferry_free(out);
 
-        switch (i % 8) {
+        switch (i % 12) {
         case 0:
             out = NULL;
             rc = ferry_query("a", "{\"a\":", &out);
@@ -99,8 +103,54 @@ static void *work(void *arg) {
                 if (ferry_engine_close(own) != FERRY_OK) FAIL(w, "close own");
                 if (ferry_engine_set_log_hook(old, FERRY_LOG_INFO, NULL, NULL, NULL) != FERRY_ECLOSED) FAIL(w, "use after close");
                 own = NULL;
-                if (ferry_engine_open(NULL, &own, NULL) != FERRY_OK) FAIL(w, "reopen own");
+                if (ferry_engine_open(engine_config, &own, NULL) != FERRY_OK) FAIL(w, "reopen own");
             }
+            break;
+        case 7:
+            out = NULL;
+            rc = ferry_ops("huawei.dcs.StopMigrationTask", &out);
+            if (rc != FERRY_OK || out == NULL || strstr(out, "\"StopMigrationTask\"") == NULL) FAIL(w, "ops rc=%d", rc);
+            ferry_free(out);
+            if (ferry_ops("nope.nope.Nope", NULL) != FERRY_ENOT_FOUND) FAIL(w, "ops unknown");
+            break;
+        case 8:
+            out = NULL;
+            rc = ferry_call(shared, "huawei.dcs.ListMigrationTask", NULL, NULL, &out);
+            if (rc != FERRY_OK || out == NULL || strstr(out, "migration_tasks") == NULL)
+                FAIL(w, "shared call rc=%d %s", rc, out ? out : "");
+            ferry_free(out);
+            break;
+        case 9:
+            rc = ferry_call(own, "huawei.dcs.ShowMigrationTask", "{\"task_id\":\"missing\"}", NULL, NULL);
+            if (rc != FERRY_ENOT_FOUND) FAIL(w, "own call rc=%d", rc);
+            if (ferry_call(own, "huawei.dcs.ShowMigrationTask", "{}", NULL, NULL) != FERRY_EINVALID_ARGUMENT)
+                FAIL(w, "call without task_id");
+            break;
+        case 10:
+            if (i % 48 == 10) {
+                /* A whole run on one engine or the other. */
+                ferry_engine *e = (i / 48) % 2 ? own : shared;
+                json_t *v;
+                out = NULL;
+                rc = ferry_run_start(e, STRESS_WF, NULL, NULL, &out);
+                v = out ? json_loads(out, 0, NULL) : NULL;
+                ferry_free(out);
+                if (rc != FERRY_OK || v == NULL) {
+                    FAIL(w, "run start rc=%d", rc);
+                } else {
+                    out = NULL;
+                    rc = ferry_run_drive(e, jstr(v, "run_id"), NULL, &out);
+                    if (rc != FERRY_OK || out == NULL || strstr(out, "\"succeeded\"") == NULL)
+                        FAIL(w, "run drive rc=%d %s", rc, out ? out : "");
+                    ferry_free(out);
+                    if (ferry_run_status(e, jstr(v, "run_id"), NULL) != FERRY_OK) FAIL(w, "run status");
+                }
+                json_decref(v);
+            }
+            break;
+        case 11:
+            if (ferry_validate(shared, STRESS_WF, NULL) != FERRY_OK) FAIL(w, "validate");
+            if (ferry_run_status(shared, "run-nope", NULL) != FERRY_ENOT_FOUND) FAIL(w, "status of unknown run");
             break;
         default:
             out = NULL;
@@ -132,7 +182,12 @@ void test_stress(void) {
     workers = calloc((size_t)nthreads, sizeof *workers);
     threads = calloc((size_t)nthreads, sizeof *threads);
     if (!CHECK(workers != NULL && threads != NULL, "calloc")) return;
-    if (!CHECK(ferry_engine_open(NULL, &shared, NULL) == FERRY_OK, "open shared engine")) return;
+    ferry_emulator *emu;
+    json_t *info = NULL;
+    emu = emulator_start(NULL, &info);
+    if (emu == NULL) return;
+    engine_config = engine_config_for(info, NULL, NULL, NULL);
+    if (!CHECK(ferry_engine_open(engine_config, &shared, NULL) == FERRY_OK, "open shared engine")) return;
 
     for (i = 0; i < nthreads; i++) {
         workers[i].id = (int)i;
@@ -166,6 +221,9 @@ void test_stress(void) {
         total += workers[i].iterations;
     }
     CHECK(ferry_engine_close(shared) == FERRY_OK, "close shared engine");
+    CHECK(ferry_emulator_stop(emu) == FERRY_OK, "stop emulator");
+    json_decref(info);
+    free(engine_config);
     fprintf(stderr, "stress: %ld threads x %ld s, %ld iterations (%.0f/s)\n", started, seconds, total,
             seconds > 0 ? (double)total / (double)seconds : 0.0);
     free(workers);
