@@ -169,3 +169,26 @@ def test_ferry_demo_finishes_green_in_under_a_minute(tmp_path: Path) -> None:
     assert "\x1b[" not in out, "no terminal escapes when stdout is not a terminal"
     for secret in ("demo-source-Redis-pw", "demo-target-Redis-pw"):
         assert secret not in out and secret.encode() not in (tmp_path / "runs.db").read_bytes()
+
+
+# ---- docs/c-abi.md ------------------------------------------------------------------------------------------------
+
+def test_c_abi_doc_covers_every_function() -> None:
+    header = (REPO / "Include" / "ferry.h").read_text()
+    functions = set(re.findall(r"^\s*(?:const\s+)?(?:int|void|char)\s*\*?\s*(ferry_[a-z_0-9]+)\s*\(", header, re.M))
+    assert len(functions) >= 20, functions
+    doc = (DOCS / "c-abi.md").read_text()
+    missing = sorted(f for f in functions if f"{f}(" not in doc)
+    assert not missing, f"docs/c-abi.md does not document: {missing}"
+
+
+@pytest.mark.parametrize("line,code", [(line, code) for line, code, _ in fenced(DOCS / "c-abi.md", "c")],
+                         ids=lambda v: f"line{v}" if isinstance(v, int) else "")
+def test_c_abi_doc_snippet_compiles(tmp_path: Path, line: int, code: str) -> None:
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    assert cc, "a C compiler is needed (build-essential)"
+    src = tmp_path / "snippet.c"
+    src.write_text('#include "ferry_jansson.h"\n#include <stdio.h>\n' + code)
+    p = subprocess.run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function", "-fsyntax-only",
+                        f"-I{REPO / 'Include'}", str(src)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"docs/c-abi.md line {line}:\n{p.stderr}"
