@@ -192,3 +192,30 @@ def test_c_abi_doc_snippet_compiles(tmp_path: Path, line: int, code: str) -> Non
     p = subprocess.run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function", "-fsyntax-only",
                         f"-I{REPO / 'Include'}", str(src)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, f"docs/c-abi.md line {line}:\n{p.stderr}"
+
+
+# ---- docs/rehearse.md and docs/cli.md: the shell sessions -----------------------------------------------------
+
+def session(doc: str) -> str:
+    blocks = [code for _, code, marked in fenced(DOCS / doc, "sh") if marked]
+    assert blocks, f"docs/{doc} has no <!-- run --> sh blocks"
+    return "set -euo pipefail\n" + "\n".join(blocks)
+
+
+def run_session(doc: str, tmp_path: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    (tmp_path / "examples").symlink_to(REPO / "examples")
+    script = tmp_path / "session.sh"
+    script.write_text(session(doc))
+    return subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=timeout, cwd=str(tmp_path),
+                          env=clean_env())
+
+
+def test_rehearse_session_runs(tmp_path: Path) -> None:
+    p = run_session("rehearse.md", tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    assert lines.count("drive exited 4") == 1 and lines.count("drive exited 0") == 1 and "drive exited 1" in lines
+    assert '"TERMINATED"' in lines
+    assert '["huawei.dcs.CreateOnlineMigrationTask","huawei.dcs.SetOnlineMigrationTask","huawei.dcs.StopMigrationTask"]' in lines
+    assert '{"status":"failed","failed_step":"wait_incremental","compensation":"succeeded"}' in lines
+    assert lines[-1] == "1", "the compensation's delete is in the audit log"
