@@ -164,7 +164,8 @@ def query_text(expression: Union[str, bytes], document_json: Union[str, bytes]) 
 
 
 def ops(name: Optional[str] = None) -> JSONValue:
-    """The catalog of operations Ferry knows (or the one called ``name``). Needs ``ferry_ops``."""
+    """The operations catalog (``ferry_ops``): a list of summaries, or with ``name`` (e.g.
+    ``"huawei.dcs.StopMigrationTask"``) that operation's full entry. Unknown name: :class:`ferry.NotFoundError`."""
     return _decode(_call("ferry_ops", _text(name, "name")))
 
 
@@ -266,21 +267,46 @@ class Engine:
 
     # -- Operations --
 
-    def call(self, operation: str, params: Optional[Mapping[str, Any]] = None) -> JSONValue:
-        """Calls one cloud operation (``ferry_call``) and returns its result."""
+    def call(self, operation: str, params: Optional[Mapping[str, Any]] = None, *, reveal_secrets: bool = False,
+             options: Optional[Mapping[str, Any]] = None) -> JSONValue:
+        """Calls one cloud operation (``ferry_call``), e.g. ``engine.call("huawei.dcs.ShowMigrationTask",
+        {"task_id": tid})``, and returns the response body. ``params`` is keyed by the catalog's wire names.
+        Response fields the catalog marks secret are masked as ``"***"`` unless ``reveal_secrets`` is true.
+        Provider failures raise the matching error (``NotFoundError``, ``ThrottledError``, ``AuthFailedError``,
+        ...) whose details carry ``provider_code``, ``provider_message``, ``http_status``, ``request_id``."""
+        opts = dict(options or {})
+        if reveal_secrets:
+            opts["reveal_secrets"] = True
         return _decode(_call("ferry_call", self._handle, _text(operation, "operation"),
-                             _json({} if params is None else params, "params")))
+                             None if params is None else _json(params, "params"),
+                             _json(opts, "options") if opts else None))
 
-    # -- Runs --
+    # -- Workflows and runs --
 
-    def start(self, workflow: Union[Mapping[str, Any], str], inputs: Optional[Mapping[str, Any]] = None,
+    def validate(self, workflow: Union[Mapping[str, Any], str, bytes]) -> JSONValue:
+        """Validates a workflow document (``ferry_validate``): returns ``{"valid": true, ...}`` or raises
+        :class:`ferry.InvalidWorkflowError` whose ``details["errors"]`` lists every problem with its location."""
+        return _decode(_call("ferry_validate", self._handle, _config(workflow, "workflow")))
+
+    def start(self, workflow: Union[Mapping[str, Any], str, bytes], inputs: Optional[Mapping[str, Any]] = None,
               options: Optional[Mapping[str, Any]] = None) -> "Run":
-        """Starts a run of ``workflow`` (a dict, or YAML/JSON text) with ``inputs`` (``ferry_run_start``)."""
-        doc = _text(workflow, "workflow") if isinstance(workflow, str) else _json(workflow, "workflow")
-        result = _decode(_call("ferry_run_start", self._handle, doc, _json(inputs or {}, "inputs"),
-                               _json(options or {}, "options")))
-        run_id = result.get("run_id") if isinstance(result, dict) else result
-        return Run(self, str(run_id), result)
+        """Starts a run (``ferry_run_start``) of ``workflow`` (a dict, or JSON text; load YAML runbooks with a YAML
+        parser first) with ``inputs``. No step runs yet: call :meth:`Run.advance` or :meth:`Run.drive`."""
+        status = _decode(_call("ferry_run_start", self._handle, _config(workflow, "workflow"),
+                               None if inputs is None else _json(inputs, "inputs"),
+                               None if options is None else _json(options, "options")))
+        return Run(self, status["run_id"], status)
+
+    def run(self, run_id: str) -> "Run":
+        """A handle on an existing run (e.g. one started by another process sharing the store). Not checked
+        until used: an unknown id raises :class:`ferry.NotFoundError` then."""
+        return Run(self, run_id)
+
+    def list_runs(self, filter: Optional[Mapping[str, Any]] = None, **fields: Any) -> JSONValue:
+        """Lists runs (``ferry_run_list``): ``{"runs": [...], "count": n}``. Filter by ``status``, ``workflow``,
+        ``limit`` (as a dict or keyword arguments)."""
+        merged = dict(filter or {}, **fields)
+        return _decode(_call("ferry_run_list", self._handle, _json(merged, "filter") if merged else None))
 
 
 def _make_trampoline(callback: LogCallback) -> Callable[[Optional[int], int, Optional[bytes]], None]:
@@ -297,51 +323,78 @@ def _make_trampoline(callback: LogCallback) -> Callable[[Optional[int], int, Opt
 
 
 class Run:
-    """One workflow run of an :class:`Engine` (``ferry_run_*``)."""
+    """One workflow run of an :class:`Engine` (``ferry_run_*``). Every method returns the decoded JSON of the
+    C function: the run's status ``{"run_id", "status", "next_wake_at", "steps", ...}`` or its history."""
 
-    def __init__(self, engine: Engine, run_id: str, info: Any = None) -> None:
+    def __init__(self, engine: Engine, run_id: str, status: Optional[Dict[str, Any]] = None) -> None:
         self.engine = engine
         self.id = run_id
-        self.info = info
+        #: The status returned by the last call that returned one.
+        self.last_status: Optional[Dict[str, Any]] = status
 
     def __repr__(self) -> str:
-        return f"<ferry.Run {self.id}>"
+        state = self.last_status.get("status") if isinstance(self.last_status, dict) else None
+        return f"<ferry.Run {self.id}{' ' + state if state else ''}>"
 
     def _run_call(self, name: str, *args: Any) -> JSONValue:
-        return _decode(_call(name, self.engine.handle, _text(self.id, "run_id"), *args))
+        result = _decode(_call(name, self.engine.handle, _text(self.id, "run_id"), *args))
+        if isinstance(result, dict) and "status" in result:
+            self.last_status = result
+        return result
 
-    def advance(self, options: Optional[Mapping[str, Any]] = None) -> JSONValue:
-        """Executes the run's next ready steps and returns its status (``ferry_run_advance``)."""
-        return self._run_call("ferry_run_advance", _json(options or {}, "options"))
+    @staticmethod
+    def _options(options: Optional[Mapping[str, Any]], **extra: Any) -> Optional[bytes]:
+        merged = dict(options or {})
+        merged.update({k: v for k, v in extra.items() if v is not None})
+        return _json(merged, "options") if merged else None
 
-    def drive(self, options: Optional[Mapping[str, Any]] = None) -> JSONValue:
-        """Advances the run until it finishes, fails or needs attention (``ferry_run_drive``)."""
-        return self._run_call("ferry_run_drive", _json(options or {}, "options"))
+    def advance(self, options: Optional[Mapping[str, Any]] = None, *,
+                secrets: Optional[Mapping[str, Any]] = None) -> JSONValue:
+        """Does one unit of work (one attempt or one poll) and returns the status with ``next_wake_at``
+        (``ferry_run_advance``). ``secrets`` re-supplies secret inputs to a run resumed by another process."""
+        return self._run_call("ferry_run_advance", self._options(options, secrets=secrets))
+
+    def drive(self, options: Optional[Mapping[str, Any]] = None, *, budget_seconds: Optional[float] = None,
+              secrets: Optional[Mapping[str, Any]] = None) -> JSONValue:
+        """Runs until the run succeeds, fails, waits on a gate, or ``budget_seconds`` is spent
+        (``ferry_run_drive``). Blocks this thread (not the GIL)."""
+        return self._run_call("ferry_run_drive", self._options(options, budget_seconds=budget_seconds, secrets=secrets))
 
     def status(self) -> JSONValue:
         """The run's current status (``ferry_run_status``)."""
         return self._run_call("ferry_run_status")
 
-    def history(self) -> JSONValue:
-        """The run's event history (``ferry_run_history``)."""
-        return self._run_call("ferry_run_history")
+    def history(self, options: Optional[Mapping[str, Any]] = None) -> JSONValue:
+        """The run's append-only event history ``{"run_id", "events": [...]}`` (``ferry_run_history``)."""
+        return self._run_call("ferry_run_history", self._options(options))
 
     def cancel(self, reason: Optional[str] = None) -> JSONValue:
-        """Cancels the run (``ferry_run_cancel``)."""
+        """Cancels the run; compensation steps run on the next advance/drive (``ferry_run_cancel``)."""
         return self._run_call("ferry_run_cancel", _text(reason, "reason"))
 
     def signal(self, name: str, payload: Any = None) -> JSONValue:
-        """Sends a signal (e.g. an approval) to the run (``ferry_run_signal``)."""
-        return self._run_call("ferry_run_signal", _text(name, "name"), _json(payload, "payload"))
+        """Sends the named signal (e.g. a gate's approval) with an optional JSON payload (``ferry_run_signal``)."""
+        return self._run_call("ferry_run_signal", _text(name, "name"),
+                              None if payload is None else _json(payload, "payload"))
 
 
 # ---- Emulator -------------------------------------------------------------------------------------------
 
 class Emulator:
-    """The local emulator of the cloud APIs (``ferry_emulator_start`` / ``ferry_emulator_stop``), as a context
-    manager. ``endpoints`` maps service names to URLs, ready for an Engine's ``endpoints`` config."""
+    """The local emulator of the four cloud APIs (``ferry_emulator_start`` / ``ferry_emulator_stop``), running in
+    this process on loopback. Use it as a context manager::
 
-    def __init__(self, config: Optional[Mapping[str, Any]] = None) -> None:
+        with ferry.Emulator({"time_scale": 60}) as emu, ferry.Engine(emu.engine_config()) as engine:
+            engine.call("huawei.dcs.ListMigrationTask")
+
+    ``config`` keys: ``port`` (0 = any free port), ``access_keys`` (``["ID:SECRET", ...]``), ``time_scale``,
+    ``faults``, ``persist_path``, ... (see ferry.h). :attr:`info` holds what the emulator reported.
+    """
+
+    #: The documented zero-config key pair the emulator accepts when no ``access_keys`` are configured.
+    DEFAULT_ACCESS_KEY = ("FERRYTESTKEY", "ferry-test-secret")
+
+    def __init__(self, config: Union[Mapping[str, Any], str, bytes, None] = None) -> None:
         lib = _lib()
         fn = lib.require("ferry_emulator_start")
         handle = ctypes.c_void_p()
@@ -352,26 +405,61 @@ class Emulator:
             raise _error(status, text)
         self._lib = lib
         self._handle: int = handle.value or 0
-        self._closed = False
+        self._stopped = False
         self._lock = threading.Lock()
+        self._config = config if isinstance(config, Mapping) else {}
+        #: ``{"base_url", "port", "endpoints", "access_keys", "admin_url", ...}``.
         self.info: Dict[str, Any] = _decode(text) or {}
+        self._finalizer = weakref.finalize(self, lib.ferry_emulator_stop, self._handle)
+
+    @property
+    def handle(self) -> int:
+        """The raw ``ferry_emulator *`` token."""
+        return self._handle
 
     @property
     def endpoints(self) -> Dict[str, str]:
+        """Service name -> URL, ready for an Engine config's ``endpoints``."""
         return dict(self.info.get("endpoints", {}))
 
     @property
-    def base_url(self) -> Optional[str]:
-        return self.info.get("base_url")
+    def base_url(self) -> str:
+        return self.info["base_url"]
+
+    @property
+    def port(self) -> int:
+        return self.info["port"]
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def engine_config(self, **extra: Any) -> Dict[str, Any]:
+        """An Engine config pointing every service at this emulator, with credentials it accepts (the first
+        configured access key, else the documented default pair). ``extra`` keys are merged in."""
+        keys = self._config.get("access_keys") or []
+        key_id, secret = (keys[0].split(":", 1) if keys and ":" in keys[0] else self.DEFAULT_ACCESS_KEY)
+        config: Dict[str, Any] = {
+            "endpoints": self.endpoints,
+            "credentials": {
+                "alibaba": {"access_key_id": key_id, "access_key_secret": secret},
+                "huawei": {"ak": key_id, "sk": secret, "project_id": self.info.get("huawei_project_id")},
+            },
+        }
+        config.update(extra)
+        return config
 
     def stop(self) -> None:
+        """Stops the emulator (``ferry_emulator_stop``). Stopping a stopped Emulator object does nothing."""
         with self._lock:
-            if self._closed:
+            if self._stopped:
                 return
-            self._closed = True
-        status = self._lib.require("ferry_emulator_stop")(self._handle)
+            self._stopped = True
+            self._finalizer.detach()
+        status = self._lib.ferry_emulator_stop(self._handle)
         if status != 0:
-            raise _error(status, None)
+            raise _error(status, json.dumps({"code": self._lib.ferry_error_name(status).decode(),
+                                             "message": "emulator: stop failed", "details": {}}))
 
     close = stop
 
@@ -380,3 +468,6 @@ class Emulator:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+    def __repr__(self) -> str:
+        return f"<ferry.Emulator {self.info.get('base_url')}{' stopped' if self._stopped else ''}>"

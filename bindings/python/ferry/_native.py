@@ -40,6 +40,19 @@ SIGNATURES: Dict[str, Tuple[Optional[type], Sequence[type]]] = {
     "ferry_engine_close": (c_int, (HANDLE,)),
     "ferry_engine_set_log_hook": (c_int, (HANDLE, c_int, LOG_FN, c_void_p, OUT)),
     "ferry_query": (c_int, (c_char_p, c_char_p, OUT)),
+    "ferry_ops": (c_int, (c_char_p, OUT)),
+    "ferry_call": (c_int, (HANDLE, c_char_p, c_char_p, c_char_p, OUT)),
+    "ferry_emulator_start": (c_int, (c_char_p, OUT_HANDLE, OUT)),
+    "ferry_emulator_stop": (c_int, (HANDLE,)),
+    "ferry_validate": (c_int, (HANDLE, c_char_p, OUT)),
+    "ferry_run_start": (c_int, (HANDLE, c_char_p, c_char_p, c_char_p, OUT)),
+    "ferry_run_advance": (c_int, (HANDLE, c_char_p, c_char_p, OUT)),
+    "ferry_run_drive": (c_int, (HANDLE, c_char_p, c_char_p, OUT)),
+    "ferry_run_status": (c_int, (HANDLE, c_char_p, OUT)),
+    "ferry_run_list": (c_int, (HANDLE, c_char_p, OUT)),
+    "ferry_run_history": (c_int, (HANDLE, c_char_p, c_char_p, OUT)),
+    "ferry_run_cancel": (c_int, (HANDLE, c_char_p, c_char_p, OUT)),
+    "ferry_run_signal": (c_int, (HANDLE, c_char_p, c_char_p, c_char_p, OUT)),
 }
 
 

@@ -261,20 +261,13 @@ def test_load_time_is_measured(lib):
     print(f"\nlibferry load: import+load {total * 1000:.1f} ms, dlopen {dlopen * 1000:.1f} ms ({lib.path})")
 
 
-# ---- Functions not in this build ------------------------------------------------------------------------
+# ---- Functions an older library lacks -------------------------------------------------------------------
 
-def test_wrappers_of_missing_functions_raise_unsupported(lib, engine):
-    wrappers = {
-        "ferry_ops": lambda: ferry.ops(),
-        "ferry_call": lambda: engine.call("dcs.DescribeInstances", {}),
-        "ferry_emulator_start": lambda: ferry.Emulator({}),
-        "ferry_run_start": lambda: engine.start({"name": "w"}),
-    }
-    for name, call in wrappers.items():
-        if not lib.has(name):
-            with pytest.raises(ferry.UnsupportedError) as info:
-                call()
-            assert info.value.details["function"] == name
+def test_missing_function_raises_unsupported(lib):
+    assert lib.has("ferry_query") and not lib.has("ferry_teleport")
+    with pytest.raises(ferry.UnsupportedError) as info:
+        lib.require("ferry_teleport")
+    assert info.value.details["function"] == "ferry_teleport" and lib.path in info.value.message
 
 
 # ---- Processes ------------------------------------------------------------------------------------------

@@ -177,6 +177,34 @@ def raw_cases(raw):
          ferry.InvalidArgumentError, "min_level"),
         ("hook INT_MAX level", lambda: raw.call("ferry_engine_set_log_hook", live, 2**31 - 1, noop, None),
          ferry.InvalidArgumentError, "min_level"),
+        ("ops invalid UTF-8 name", lambda: raw.call("ferry_ops", b"huawei.\xff"), ferry.InvalidUTF8Error, "name"),
+        ("call NULL engine", lambda: raw.call("ferry_call", None, b"huawei.dcs.ListMigrationTask", None, None),
+         ferry.InvalidArgumentError, "engine"),
+        ("call NULL operation", lambda: raw.call("ferry_call", live, None, None, None), ferry.InvalidArgumentError,
+         "operation"),
+        ("emulator start out_emulator NULL", lambda: raw.call("ferry_emulator_start", b"{}", None),
+         ferry.InvalidArgumentError, "out_emulator"),
+        ("emulator stop NULL", lambda: (lib.ferry_emulator_stop(None), None), ferry.InvalidArgumentError, None),
+        ("emulator stop made-up", lambda: (lib.ferry_emulator_stop(0x1234), None), ferry.InvalidArgumentError, None),
+        ("emulator stop engine handle", lambda: (lib.ferry_emulator_stop(live), None), ferry.InvalidArgumentError, None),
+        ("validate NULL engine", lambda: raw.call("ferry_validate", None, b"{}"), ferry.InvalidArgumentError, "engine"),
+        ("validate NULL workflow", lambda: raw.call("ferry_validate", live, None), ferry.InvalidArgumentError, "workflow"),
+        ("run_start closed engine", lambda: raw.call("ferry_run_start", closed, b"{}", None, None), ferry.ClosedError,
+         "engine"),
+        ("run_advance NULL run id", lambda: raw.call("ferry_run_advance", live, None, None), ferry.InvalidArgumentError,
+         "run_id"),
+        ("run_drive invalid UTF-8 run id", lambda: raw.call("ferry_run_drive", live, b"run-\xff", None),
+         ferry.InvalidUTF8Error, "run_id"),
+        ("run_status unknown run", lambda: raw.call("ferry_run_status", live, b"run-nope"), ferry.NotFoundError, None),
+        ("run_list malformed filter", lambda: raw.call("ferry_run_list", live, b"["), ferry.InvalidJSONError, "filter"),
+        ("run_history made-up engine", lambda: raw.call("ferry_run_history", 0x1234, b"x", None),
+         ferry.InvalidArgumentError, "engine"),
+        ("run_cancel invalid UTF-8 reason", lambda: raw.call("ferry_run_cancel", live, b"run-nope", b"\xfe"),
+         ferry.InvalidUTF8Error, "reason"),
+        ("run_signal NULL name", lambda: raw.call("ferry_run_signal", live, b"run-nope", None, None),
+         ferry.InvalidArgumentError, "name"),
+        ("run_signal status only", lambda: (raw.call_no_out("ferry_run_signal", live, b"run-nope", b"go", None), None),
+         ferry.NotFoundError, None),
     ]
     return cases, live, noop
 
@@ -209,5 +237,148 @@ def test_raw_error_name_of_unknown_codes(lib):
 def test_battery_size(raw):
     cases, live, _ = raw_cases(raw)
     raw.lib.ferry_engine_close(live)
-    assert len(BINDING_CASES) + len(cases) >= 40
-    print(f"\nhostile battery: {len(BINDING_CASES)} binding cases + {len(cases)} raw ctypes cases")
+    total = len(BINDING_CASES) + len(EMU_CASES) + len(CONTRACT_CASES) + len(cases)
+    assert total >= 40
+    print(f"\nhostile battery: {len(BINDING_CASES) + len(EMU_CASES) + len(CONTRACT_CASES)} binding cases + "
+          f"{len(cases)} raw ctypes cases")
+
+
+# ---- Operations, emulator and runs through the binding ----------------------------------------------------
+
+WF = {"ferry": 1, "name": "hostile", "inputs": {"x": {"type": "string"}},
+      "steps": [{"id": "g", "gate": "go"}]}
+
+
+def _engine_with(emu, **changes):
+    config = emu.engine_config()
+    for key, value in changes.items():
+        config[key] = value
+    return ferry.Engine(config)
+
+
+def _closed_engine_call(emu):
+    e = ferry.Engine(emu.engine_config())
+    e.close()
+    return e.call("huawei.dcs.ListMigrationTask")
+
+
+def _wrong_secret(emu):
+    cfg = emu.engine_config()
+    cfg["credentials"]["alibaba"]["access_key_secret"] = "not-the-secret"
+    with ferry.Engine(cfg) as e:
+        return e.call("alibaba.mse.ListMigrationTask")
+
+
+def _nowhere(emu):
+    with ferry.Engine({"endpoints": {"huawei.dcs": "http://127.0.0.1:1"},
+                       "credentials": {"huawei": {"ak": "AK", "sk": "SK", "project_id": "p"}}}) as e:
+        return e.call("huawei.dcs.ListMigrationTask")
+
+
+def _no_credentials(emu):
+    with ferry.Engine({"regions": {"huawei": "cn-north-4"}}) as e:
+        return e.call("huawei.dcs.ListMigrationTask")
+
+
+def _limited(emu):
+    with ferry.Engine(emu.engine_config(limits={"max_input_bytes": 64})) as e:
+        return e.call("huawei.dcs.ShowMigrationTask", {"task_id": "x" * 100})
+
+
+# (id, thunk(emulator, engine, run), expected class, details.field or None)
+EMU_CASES = [
+    ("ops unknown", lambda emu, e, r: ferry.ops("huawei.dcs.Nope"), ferry.NotFoundError, "name"),
+    ("ops NUL", lambda emu, e, r: ferry.ops("huawei\0"), ferry.InvalidArgumentError, "name"),
+    ("call None operation", lambda emu, e, r: e.call(None), ferry.InvalidArgumentError, "operation"),
+    ("call unknown operation", lambda emu, e, r: e.call("huawei.dcs.Nope"), ferry.InvalidArgumentError, "operation"),
+    ("call params list", lambda emu, e, r: e.call("huawei.dcs.ShowMigrationTask", []), ferry.InvalidArgumentError,
+     "params"),
+    ("call missing param", lambda emu, e, r: e.call("huawei.dcs.ShowMigrationTask", {}), ferry.InvalidArgumentError,
+     "params.task_id"),
+    ("call wrong-typed param", lambda emu, e, r: e.call("huawei.dcs.ShowMigrationTask", {"task_id": 5}),
+     ferry.InvalidArgumentError, "params.task_id"),
+    ("call unknown param", lambda emu, e, r: e.call("huawei.dcs.ShowMigrationTask", {"task_id": "t", "zz": 1}),
+     ferry.InvalidArgumentError, "params.zz"),
+    ("call NaN param", lambda emu, e, r: e.call("huawei.dcs.ShowMigrationTask", {"task_id": float("nan")}),
+     ferry.InvalidJSONError, "params"),
+    ("call reveal_secrets not bool", lambda emu, e, r: e.call("huawei.dcs.ListMigrationTask",
+                                                              options={"reveal_secrets": "yes"}),
+     ferry.InvalidArgumentError, "options.reveal_secrets"),
+    ("call provider 404", lambda emu, e, r: e.call("huawei.dcs.ShowMigrationTask", {"task_id": "missing"}),
+     ferry.NotFoundError, None),
+    ("call closed engine", lambda emu, e, r: _closed_engine_call(emu), ferry.ClosedError, "engine"),
+    ("call wrong secret", lambda emu, e, r: _wrong_secret(emu), ferry.AuthFailedError, None),
+    ("call nothing listening", lambda emu, e, r: _nowhere(emu), ferry.UnavailableError, None),
+    ("call no credentials", lambda emu, e, r: _no_credentials(emu), ferry.MissingCredentialsError, None),
+    ("call over engine limit", lambda emu, e, r: _limited(emu), ferry.TooLargeError, "params"),
+    ("emulator unknown option", lambda emu, e, r: ferry.Emulator({"bogus": 1}), ferry.InvalidArgumentError, None),
+    ("emulator port string", lambda emu, e, r: ferry.Emulator({"port": "80"}), ferry.InvalidArgumentError, None),
+    ("emulator port 70000", lambda emu, e, r: ferry.Emulator({"port": 70000}), ferry.InvalidArgumentError, None),
+    ("emulator malformed config", lambda emu, e, r: ferry.Emulator("{"), ferry.InvalidJSONError, "config"),
+    ("emulator bad fault", lambda emu, e, r: ferry.Emulator({"faults": [{"kind": "meteor"}]}),
+     ferry.InvalidArgumentError, None),
+    ("emulator port in use", lambda emu, e, r: ferry.Emulator({"port": emu.port}), ferry.EmulatorError, None),
+    ("validate no steps", lambda emu, e, r: e.validate({"ferry": 1}), ferry.InvalidWorkflowError, None),
+    ("validate YAML text", lambda emu, e, r: e.validate("ferry: 1\nsteps: []\n"), ferry.InvalidJSONError, "workflow"),
+    ("validate list", lambda emu, e, r: e.validate([]), ferry.InvalidWorkflowError, None),
+    ("start invalid workflow", lambda emu, e, r: e.start({"ferry": 2, "steps": []}), ferry.InvalidWorkflowError, None),
+    ("start missing input", lambda emu, e, r: e.start(WF), ferry.MissingInputError, "inputs.x"),
+    ("start wrong-typed input", lambda emu, e, r: e.start(WF, {"x": 1}), ferry.InvalidArgumentError, "inputs.x"),
+    ("start unknown input", lambda emu, e, r: e.start(WF, {"x": "a", "y": 1}), ferry.InvalidArgumentError, "inputs.y"),
+    ("start 10000-deep inputs", lambda emu, e, r: e.start(WF, {"x": deep_list(DEEP)}), ferry.TooLargeError, "inputs"),
+    ("run unknown id", lambda emu, e, r: e.run("run-nope").status(), ferry.NotFoundError, None),
+    ("run None id", lambda emu, e, r: e.run(None).status(), ferry.InvalidArgumentError, "run_id"),
+    ("run lone surrogate id", lambda emu, e, r: e.run("run-\udc00").advance(), ferry.InvalidUTF8Error, "run_id"),
+    ("drive budget string", lambda emu, e, r: r.drive(budget_seconds="x"), ferry.InvalidArgumentError,
+     "options.budget_seconds"),
+    ("drive budget negative", lambda emu, e, r: r.drive(budget_seconds=-1), ferry.InvalidArgumentError,
+     "options.budget_seconds"),
+    ("advance secrets not an object", lambda emu, e, r: r.advance(secrets=5), ferry.InvalidArgumentError,
+     "options.secrets"),
+    ("signal None name", lambda emu, e, r: r.signal(None), ferry.InvalidArgumentError, "name"),
+    ("signal infinite payload", lambda emu, e, r: r.signal("go", float("inf")), ferry.InvalidJSONError, "payload"),
+    ("cancel lone surrogate reason", lambda emu, e, r: r.cancel("\ud800"), ferry.InvalidUTF8Error, "reason"),
+    ("list unknown filter", lambda emu, e, r: e.list_runs(bogus=1), ferry.InvalidArgumentError, "filter.bogus"),
+    ("list limit string", lambda emu, e, r: e.list_runs(limit="10"), ferry.InvalidArgumentError, "filter.limit"),
+    ("list unknown status", lambda emu, e, r: e.list_runs(status="asleep"), ferry.InvalidArgumentError,
+     "filter.status"),
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_run(emulator):
+    with ferry.Engine(emulator.engine_config()) as e:
+        yield e, e.start(WF, {"x": "a"})
+
+
+@pytest.mark.parametrize("thunk,expected,field", [c[1:] for c in EMU_CASES], ids=[c[0] for c in EMU_CASES])
+def test_emulator_backed_hostile(emulator, hostile_run, thunk, expected, field):
+    engine, run = hostile_run
+    with pytest.raises(expected) as info:
+        thunk(emulator, engine, run)
+    e = info.value
+    assert type(e) is expected and e.code == expected.code and e.message
+    if field is not None:
+        assert e.field == field, e.details
+    assert run.status()["status"] in ("running", "waiting_gate")  # the run is untouched
+
+
+# Contract (ferry.h: FERRY_EINVALID_ARGUMENT covers "wrong type, unknown field"): options are checked like the
+# engine config and run filters are, so a typo is reported instead of silently ignored.
+CONTRACT_CASES = [
+    ("advance unknown option", lambda e, r: r.advance({"secret": {}}), "options.secret"),
+    ("drive unknown option", lambda e, r: r.drive({"budget_second": 1}), "options.budget_second"),
+    ("history unknown option", lambda e, r: r.history({"after": 1}), "options.after"),
+    ("history limit string", lambda e, r: r.history({"limit": "x"}), "options.limit"),
+    ("start unknown option", lambda e, r: e.start(WF, {"x": "a"}, {"secret": {}}), "options.secret"),
+    ("call unknown option", lambda e, r: e.call("huawei.dcs.ListMigrationTask", options={"reveal_secret": True}),
+     "options.reveal_secret"),
+]
+
+
+@pytest.mark.parametrize("thunk,field", [c[1:] for c in CONTRACT_CASES], ids=[c[0] for c in CONTRACT_CASES])
+def test_contract_options_are_checked(hostile_run, thunk, field):
+    engine, run = hostile_run
+    with pytest.raises(ferry.InvalidArgumentError) as info:
+        thunk(engine, run)
+    assert info.value.field == field

@@ -16,7 +16,11 @@ import ferry
 def test_threads_call_concurrently():
     seconds = float(os.environ.get("FERRY_STRESS_SECONDS", "10"))
     nthreads = int(os.environ.get("FERRY_STRESS_THREADS", "16"))
-    shared = ferry.Engine()
+    emulator = ferry.Emulator()
+    config = emulator.engine_config()
+    shared = ferry.Engine(config)
+    workflow = {"ferry": 1, "name": "stress", "steps": [{"id": "l", "call": "huawei.dcs.ListMigrationTask"}],
+                "outputs": {"n": "${steps.l.output.count}"}}
     stop = threading.Event()
     failures: list = []
     iterations = [0] * nthreads
@@ -25,7 +29,7 @@ def test_threads_call_concurrently():
         def hook(level: int, record: dict) -> None:
             pass
 
-        own = ferry.Engine({"limits": {"max_depth": 64}})
+        own = ferry.Engine(config)
         i = 0
         try:
             while not stop.is_set():
@@ -33,7 +37,7 @@ def test_threads_call_concurrently():
                 got = ferry.query("[t, i, xs[-1]]", {"t": tid, "i": i, "xs": [i, tid]})
                 if got != [tid, i, tid]:
                     failures.append((tid, i, got))
-                step = i % 8
+                step = i % 12
                 if step == 0:
                     try:
                         ferry.query_text("a", '{"a":')
@@ -59,9 +63,26 @@ def test_threads_call_concurrently():
                         failures.append((tid, i, "no ClosedError"))
                     except ferry.ClosedError:
                         pass
-                    own = ferry.Engine()
+                    own = ferry.Engine(config)
                 elif step == 6:
                     assert ferry.query_text("length(@)", '"日本"') == "2"
+                elif step == 7:
+                    assert ferry.ops("huawei.dcs.StopMigrationTask")["name"] == "huawei.dcs.StopMigrationTask"
+                elif step == 8:
+                    assert "migration_tasks" in shared.call("huawei.dcs.ListMigrationTask")
+                elif step == 9:
+                    try:
+                        own.call("huawei.dcs.ShowMigrationTask", {"task_id": "missing"})
+                        failures.append((tid, i, "no NotFoundError"))
+                    except ferry.NotFoundError:
+                        pass
+                elif step == 10 and i % 48 == 10:
+                    run = (own if (i // 48) % 2 else shared).start(workflow)
+                    final = run.drive()
+                    if final["status"] != "succeeded" or run.status()["outputs"] != {"n": 0}:
+                        failures.append((tid, i, final))
+                elif step == 11:
+                    assert shared.validate(workflow)["valid"]
         except Exception as e:  # recorded, not raised: the main thread reports
             failures.append((tid, i, repr(e)))
         finally:
@@ -79,6 +100,7 @@ def test_threads_call_concurrently():
     hung = [t.name for t in threads if t.is_alive()]
     assert not hung, f"deadlock: {hung} still running 60 s after the stop"
     shared.close()
+    emulator.stop()
     elapsed = time.monotonic() - started
     assert failures == []
     assert all(n > 0 for n in iterations), iterations
