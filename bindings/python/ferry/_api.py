@@ -172,7 +172,16 @@ def ops(name: Optional[str] = None) -> JSONValue:
 # ---- Engine ---------------------------------------------------------------------------------------------
 
 def _close_handle(lib: _native.Library, handle: int) -> int:
+    # A forked child must not call Ferry, not even from a finalizer at exit (it would hang).
+    if _native.forked_after_use:
+        return 0
     return lib.ferry_engine_close(handle)
+
+
+def _stop_emulator(lib: _native.Library, handle: int) -> int:
+    if _native.forked_after_use:
+        return 0
+    return lib.ferry_emulator_stop(handle)
 
 
 def _level(level: Union[int, str]) -> int:
@@ -410,7 +419,7 @@ class Emulator:
         self._config = config if isinstance(config, Mapping) else {}
         #: ``{"base_url", "port", "endpoints", "access_keys", "admin_url", ...}``.
         self.info: Dict[str, Any] = _decode(text) or {}
-        self._finalizer = weakref.finalize(self, lib.ferry_emulator_stop, self._handle)
+        self._finalizer = weakref.finalize(self, _stop_emulator, lib, self._handle)
 
     @property
     def handle(self) -> int:

@@ -303,3 +303,22 @@ def test_fork_after_use_raises_in_child_instead_of_hanging(lib):
     os.close(r)
     os.waitpid(pid, 0)
     assert got == b"unsupported:fork"
+
+
+def test_forked_child_with_open_handles_exits_cleanly(lib):
+    """A child forked after Ferry was used must not call Ferry from finalizers at exit (that would hang)."""
+    code = """
+import os, sys, ferry
+engine = ferry.Engine()
+emulator = ferry.Emulator()
+ferry.query("a", {"a": 1})
+pid = os.fork()
+if pid == 0:
+    sys.exit(0)          # normal exit: atexit runs weakref finalizers in the child
+_, status = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(status))
+engine.close()
+emulator.stop()
+"""
+    r = run_python(code, {"FERRY_LIBRARY": lib.path})
+    assert r.returncode == 0 and r.stdout.strip() == "child 0", (r.stdout, r.stderr)
