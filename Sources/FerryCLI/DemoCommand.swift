@@ -28,7 +28,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The runbook to run (default: examples/workflows/dcs-online-redis-migration.yaml of this checkout).")
     var workflow: String?
     @Option(name: .customLong("time-scale"), help: "Emulated seconds per real second.")
-    var timeScale: Double = 20
+    var timeScale: Double = 30
     @Option(name: .customLong("work-dir"), help: "Directory for the run store and logs (default: a new temporary one).")
     var workDir: String?
     @Flag(help: "Plain progress lines even on a terminal.") var plain = false
@@ -90,7 +90,7 @@ struct DemoCommand: AsyncParsableCommand {
     static func emulatorConfig(timeScale: Double) throws -> EmulatorConfig {
         let json: JSON = [
             "time_scale": .double(timeScale),
-            // Emulated seconds: VM 30s, full sync 2 min, stop 10s (about 8 real seconds at x20).
+            // Emulated seconds: VM 30s, full sync 2 min, stop 10s (about 5 real seconds at x30).
             "timings": ["dcs_vm_create_s": 30, "dcs_full_s": 120, "dcs_stop_s": 10, "dcs_source_keys": 250_000],
             "faults": [
                 ["id": "throttle-create", "operation": "huawei.dcs.CreateOnlineMigrationTask", "kind": "throttle", "count": 1],
@@ -137,8 +137,8 @@ struct DemoCommand: AsyncParsableCommand {
         while true {
             status = try await api.advance(runID, options: [:])
             let events = try api.newEvents(runID, after: view.lastSeq)
-            view.absorb(events)
             let task = await DemoAdmin.task(emulator, name: "demo-redis-1")
+            view.absorb(events, task: task)
             view.render(status: status, task: task)
             switch status["status"]?.stringValue ?? "" {
             case "running": continue
@@ -373,7 +373,7 @@ final class ProgressView {
         if !out.live { out.line("  " + notes[notes.count - 1]) }
     }
 
-    func absorb(_ events: [JSON]) {
+    func absorb(_ events: [JSON], task: JSON?) {
         for e in events {
             lastSeq = max(lastSeq, e["seq"]?.intValue ?? lastSeq)
             let step = e["step"]?.stringValue ?? ""
@@ -399,7 +399,12 @@ final class ProgressView {
                 }
             case "poll_pending":
                 polls[step, default: 0] += 1
-                if !out.live { note("\(step): check \(data["poll"]?.intValue ?? 0) — not yet") }
+                if !out.live {
+                    let state = task.map { t in
+                        "task \(t["status"]?.stringValue ?? "?"), full sync \(t["stats"]?["full_migration_progress"]?.stringValue ?? "?")%"
+                    } ?? "not yet"
+                    note("\(step): check \(data["poll"]?.intValue ?? 0) — \(state)")
+                }
             case "poll_done": polls[step, default: 0] += 1
             case "gate_waiting": stepStatus[step] = "gate"
             case "signal_consumed": note("\(step): signal '\(data["signal"]?.stringValue ?? "")' received — continuing")
