@@ -6,7 +6,7 @@ scripts/setup.sh
 
 echo "== Swift tests"
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]'
-swift test --skip-build --parallel --num-workers 2
+swift test --skip-build
 
 echo "== C tests"
 make -s -C Tests/c test
