@@ -32,6 +32,7 @@ fi
 
 if [ "${1:-}" != "--no-build" ]; then
   echo "setup: building Ferry (debug; the first build takes several minutes)"
-  swift build --product ferry 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "setup: build failed" >&2; exit 1; }
-  swift build --product ferry-cli 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "setup: build failed" >&2; exit 1; }
+  . scripts/lib.sh
+  build_quietly swift build --product ferry
+  build_quietly swift build --product ferry-cli
 fi

@@ -3,9 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+. scripts/lib.sh
 
 echo "== Swift tests"
-swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]'
+build_quietly swift build --build-tests
 swift test --skip-build
 
 echo "== C tests"
