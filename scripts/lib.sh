@@ -6,6 +6,7 @@ build_quietly() {
   mkdir -p .build/logs
   local log=".build/logs/$(echo "$*" | tr -c 'a-zA-Z0-9-' '_').log"
   local start=$SECONDS
+  echo "  building: $* (full log: $log)"
   if "$@" >"$log" 2>&1; then
     echo "  built: $* ($((SECONDS - start))s)"
   else
