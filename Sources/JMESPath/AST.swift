@@ -22,6 +22,39 @@ enum Builtin: String, Sendable, CaseIterable {
     case toString = "to_string"
     case type, values
 
+    /// Lookup by name; a plain switch is several times cheaper than the synthesized `init(rawValue:)`.
+    static func named(_ name: String) -> Builtin? {
+        switch name {
+        case "abs": return .abs
+        case "avg": return .avg
+        case "ceil": return .ceil
+        case "contains": return .contains
+        case "ends_with": return .endsWith
+        case "floor": return .floor
+        case "join": return .join
+        case "keys": return .keys
+        case "length": return .length
+        case "map": return .map
+        case "max": return .max
+        case "max_by": return .maxBy
+        case "merge": return .merge
+        case "min": return .min
+        case "min_by": return .minBy
+        case "not_null": return .notNull
+        case "reverse": return .reverse
+        case "sort": return .sort
+        case "sort_by": return .sortBy
+        case "starts_with": return .startsWith
+        case "sum": return .sum
+        case "to_array": return .toArray
+        case "to_number": return .toNumber
+        case "to_string": return .toString
+        case "type": return .type
+        case "values": return .values
+        default: return nil
+        }
+    }
+
     /// Minimum argument count, and whether more are allowed (variadic).
     var arity: (min: Int, variadic: Bool) {
         switch self {

@@ -298,61 +298,112 @@ enum SortKeys {
 }
 
 /// Indices of the keys in ascending order, equal keys keeping their original order (sort_by is stable).
-/// Keys are first reduced to fixed-size values so most comparisons neither touch strings nor retain them.
+/// Keys are mapped to order-preserving 64-bit integers and radix-sorted (stable); only runs of equal integer
+/// keys that may still differ (long strings sharing an 8-byte prefix, integers beyond 2^53 mixed with
+/// doubles) are then ordered by a full comparison.
 func sortedOrder(_ keys: SortKeys) -> [Int] {
     switch keys {
     case .numbers(let ns):
-        var allInts = true, anyBig = false
+        var allInts = true
         for n in ns {
             switch n {
             case .int: continue
             case .double: allInts = false
-            case .bigInt: anyBig = true
+            case .bigInt:
+                // Arbitrary precision: plain comparison sort.
+                var idx = Array(0..<ns.count)
+                idx.sort { i, j in
+                    if numberLess(ns[i], ns[j]) { return true }
+                    if numberLess(ns[j], ns[i]) { return false }
+                    return i < j
+                }
+                return idx
             }
         }
-        if allInts && !anyBig {
-            var pairs: [(Int64, Int)] = []
-            pairs.reserveCapacity(ns.count)
-            for (i, n) in ns.enumerated() { if case .int(let v) = n { pairs.append((v, i)) } }
-            pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-            return pairs.map(\.1)
+        var packed = [UInt64](repeating: 0, count: ns.count)
+        for i in 0..<ns.count {
+            switch ns[i] {
+            case .int(let v) where allInts: packed[i] = UInt64(bitPattern: v) ^ (1 << 63)
+            default: packed[i] = orderedBits(ns[i].doubleValue)
+            }
         }
-        if !anyBig {
-            var pairs: [(Double, Int)] = []
-            pairs.reserveCapacity(ns.count)
-            for (i, n) in ns.enumerated() { pairs.append((n.doubleValue, i)) }
-            pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-            return pairs.map(\.1)
+        var order = radixSortedIndices(packed)
+        if !allInts {
+            // Doubles only approximate integers beyond 2^53: order equal-key runs exactly.
+            fixEqualRuns(&order, packed) { i, j in numberLess(ns[i], ns[j]) }
         }
-        var idx = Array(0..<ns.count)
-        idx.sort { i, j in
-            if numberLess(ns[i], ns[j]) { return true }
-            if numberLess(ns[j], ns[i]) { return false }
-            return i < j
-        }
-        return idx
+        return order
     case .strings(let ss):
-        // The first 8 UTF-8 bytes, big-endian, order like the strings themselves (UTF-8 order is code point order).
-        var pairs: [(UInt64, Int)] = []
-        pairs.reserveCapacity(ss.count)
-        for (i, s) in ss.enumerated() {
-            var p: UInt64 = 0
-            var k = 0
-            for b in s.utf8 {
-                if k == 8 { break }
-                p |= UInt64(b) << UInt64(56 - 8 * k)
-                k += 1
+        var packed = [UInt64](repeating: 0, count: ss.count)
+        for i in 0..<ss.count {
+            var s = ss[i]
+            packed[i] = s.withUTF8 { buf in
+                // The first 8 UTF-8 bytes, big-endian: ordered like the strings (UTF-8 order is code point order).
+                var p: UInt64 = 0
+                let n = Swift.min(8, buf.count)
+                for k in 0..<n { p |= UInt64(buf[k]) << UInt64(56 - 8 * k) }
+                return p
             }
-            pairs.append((p, i))
         }
-        pairs.sort { x, y in
-            if x.0 != y.0 { return x.0 < y.0 }
-            let a = ss[x.1], b = ss[y.1]
-            if codepointLess(a, b) { return true }
-            if codepointLess(b, a) { return false }
-            return x.1 < y.1
+        var order = radixSortedIndices(packed)
+        // Strings up to 8 bytes with equal prefixes can still differ by trailing NUL bytes ("a" vs "a\0").
+        fixEqualRuns(&order, packed) { i, j in codepointLess(ss[i], ss[j]) }
+        return order
+    }
+}
+
+/// A Double's bits rearranged so unsigned integer order matches numeric order (-0.0 and 0.0 coincide).
+@inline(__always)
+func orderedBits(_ d: Double) -> UInt64 {
+    let b = (d == 0 ? 0.0 : d).bitPattern
+    return b & (1 << 63) != 0 ? ~b : b | (1 << 63)
+}
+
+/// Stable LSD radix sort of indices by 64-bit key, one byte per pass, skipping bytes all keys share.
+func radixSortedIndices(_ keys: [UInt64]) -> [Int] {
+    let n = keys.count
+    if n < 2 { return Array(0..<n) }
+    var counts = [Int](repeating: 0, count: 8 * 256)
+    for k in keys {
+        for d in 0..<8 { counts[d * 256 + Int((k >> UInt64(8 * d)) & 0xFF)] += 1 }
+    }
+    var idx = Array(0..<n)
+    var tmp = [Int](repeating: 0, count: n)
+    for d in 0..<8 {
+        let base = d * 256
+        if counts[base + Int((keys[0] >> UInt64(8 * d)) & 0xFF)] == n { continue }  // every key has this byte
+        var pos = [Int](repeating: 0, count: 256)
+        var total = 0
+        for b in 0..<256 {
+            pos[b] = total
+            total += counts[base + b]
         }
-        return pairs.map(\.1)
+        let shift = UInt64(8 * d)
+        for i in idx {
+            let b = Int((keys[i] >> shift) & 0xFF)
+            tmp[pos[b]] = i
+            pos[b] += 1
+        }
+        swap(&idx, &tmp)
+    }
+    return idx
+}
+
+/// Re-sorts (stably) each run of equal packed keys with the exact comparison.
+func fixEqualRuns(_ order: inout [Int], _ packed: [UInt64], _ less: (Int, Int) -> Bool) {
+    var start = 0
+    while start < order.count {
+        var end = start + 1
+        while end < order.count && packed[order[end]] == packed[order[start]] { end += 1 }
+        if end - start > 1 {
+            // Indices in a run are ascending (the radix sort is stable), so ties fall back to index order.
+            order[start..<end].sort { i, j in
+                if less(i, j) { return true }
+                if less(j, i) { return false }
+                return i < j
+            }
+        }
+        start = end
     }
 }
 

@@ -15,7 +15,10 @@ func evalError(_ kind: JMESPathError.Kind, _ message: String) -> JMESPathError {
     JMESPathError(kind: kind, message: message, column: nil, expression: "")
 }
 
-final class IdentityOp: Op, @unchecked Sendable {}
+final class IdentityOp: Op, @unchecked Sendable {
+    /// Stateless, so one instance serves every tree.
+    static let shared = IdentityOp()
+}
 
 final class FieldOp: Op, @unchecked Sendable {
     let name: String
@@ -30,8 +33,12 @@ final class FieldOp: Op, @unchecked Sendable {
 
 /// `a.b.c` made only of plain fields: one loop instead of a chain of nodes.
 final class FieldPathOp: Op, @unchecked Sendable {
-    let names: [String]
-    init(_ names: [String]) { self.names = names }
+    /// Only appended to by the parser while it builds the tree; never mutated afterwards.
+    var names: [String]
+    init(_ names: [String]) {
+        self.names = names
+        self.names.reserveCapacity(4)
+    }
     override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
         var cur: JSON
         switch v {
@@ -51,7 +58,8 @@ final class FieldPathOp: Op, @unchecked Sendable {
 
 /// Sub-expressions, index expressions and pipes: each step runs on the previous result.
 final class ChainOp: Op, @unchecked Sendable {
-    let steps: [Op]
+    /// Only appended to by the parser while it builds the tree; never mutated afterwards.
+    var steps: [Op]
     init(_ steps: [Op]) { self.steps = steps }
     override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
         var cur = try steps[0].eval(v)
@@ -183,7 +191,8 @@ final class FieldCompareOp: Op, @unchecked Sendable {
 }
 
 final class OrOp: Op, @unchecked Sendable {
-    let terms: [Op]
+    /// Only appended to by the parser while it builds the tree; never mutated afterwards.
+    var terms: [Op]
     init(_ terms: [Op]) { self.terms = terms }
     override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
         var last = JSON.null
@@ -196,7 +205,8 @@ final class OrOp: Op, @unchecked Sendable {
 }
 
 final class AndOp: Op, @unchecked Sendable {
-    let terms: [Op]
+    /// Only appended to by the parser while it builds the tree; never mutated afterwards.
+    var terms: [Op]
     init(_ terms: [Op]) { self.terms = terms }
     override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
         var last = JSON.null
@@ -265,15 +275,25 @@ final class MultiHashDupOp: Op, @unchecked Sendable {
 final class FunctionOp: Op, @unchecked Sendable {
     let fn: Builtin
     let args: [Op]
-    /// For each argument, the expression when it is written `&expr`.
-    let exprefs: [Op?]
-    init(_ fn: Builtin, _ args: [Op], _ exprefs: [Op?]) { self.fn = fn; self.args = args; self.exprefs = exprefs }
+    /// Bit i set when argument i is written `&expr` (passed unevaluated).
+    let exprefMask: UInt64
+    init(_ fn: Builtin, _ args: [Op]) {
+        self.fn = fn
+        self.args = args
+        var mask: UInt64 = 0
+        for (i, a) in args.enumerated() where i < 64 && a is ExprefOp { mask |= 1 << UInt64(i) }
+        self.exprefMask = mask
+    }
     override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
         // All arguments are evaluated before any is type-checked, as in the reference implementation.
         var resolved: [Argument] = []
         resolved.reserveCapacity(args.count)
         for i in 0..<args.count {
-            if let e = exprefs[i] { resolved.append(.expref(e)) } else { resolved.append(.value(try args[i].eval(v))) }
+            if i < 64 && exprefMask & (1 << UInt64(i)) != 0, let e = args[i] as? ExprefOp {
+                resolved.append(.expref(e.inner))
+            } else {
+                resolved.append(.value(try args[i].eval(v)))
+            }
         }
         return try callBuiltin(fn, resolved)
     }

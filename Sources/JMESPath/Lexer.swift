@@ -59,25 +59,40 @@ enum TokenKind: UInt8, Sendable {
     }
 }
 
+/// A token. Plain data (no references), so token arrays are cheap to build and free; identifier names and
+/// literal values live in side tables of the lexer, indexed by `number`.
 struct Token {
     var kind: TokenKind
     /// Byte offset of the token's first character in the expression.
     var start: Int
-    /// Identifier name (quoted identifiers already unescaped).
-    var text: String = ""
+    /// The value of a number token; the end offset of an unquoted identifier (its name is read from the
+    /// expression's bytes when needed); the index into `names` of a quoted identifier, or into `literals`.
     var number: Int = 0
-    var value: JSON = .null
 }
 
 /// Splits an expression into tokens, working on its UTF-8 bytes.
 struct Lexer {
     let source: String
-    let bytes: [UInt8]
+    /// The expression's UTF-8, borrowed for the duration of parsing (see `Parser.parse`).
+    let bytes: UnsafeBufferPointer<UInt8>
     var pos = 0
 
-    init(_ source: String) {
+    init(_ source: String, bytes: UnsafeBufferPointer<UInt8>) {
         self.source = source
-        self.bytes = Array(source.utf8)
+        self.bytes = bytes
+    }
+
+    var names: [String] = []
+    var literals: [JSON] = []
+
+    mutating func name(_ kind: TokenKind, _ start: Int, _ s: String) -> Token {
+        names.append(s)
+        return Token(kind: kind, start: start, number: names.count - 1)
+    }
+
+    mutating func literal(_ start: Int, _ v: JSON) -> Token {
+        literals.append(v)
+        return Token(kind: .literal, start: start, number: literals.count - 1)
     }
 
     func error(_ detail: String, at offset: Int) -> JMESPathError {
@@ -86,7 +101,7 @@ struct Lexer {
 
     mutating func tokenize() throws(JMESPathError) -> [Token] {
         var tokens: [Token] = []
-        tokens.reserveCapacity(bytes.count / 2 + 2)
+        tokens.reserveCapacity(bytes.count + 1)  // every token is at least one byte
         let n = bytes.count
         while pos < n {
             let c = bytes[pos]
@@ -97,7 +112,7 @@ struct Lexer {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
                 pos += 1
                 while pos < n, Lexer.isIdentifierByte(bytes[pos]) { pos += 1 }
-                tokens.append(Token(kind: .unquotedIdentifier, start: start, text: text(start, pos)))
+                tokens.append(Token(kind: .unquotedIdentifier, start: start, number: pos))
             case UInt8(ascii: "."): pos += 1; tokens.append(Token(kind: .dot, start: start))
             case UInt8(ascii: "*"): pos += 1; tokens.append(Token(kind: .star, start: start))
             case UInt8(ascii: "]"): pos += 1; tokens.append(Token(kind: .rbracket, start: start))
@@ -134,10 +149,10 @@ struct Lexer {
                 tokens.append(Token(kind: .number, start: start, number: parseInt(start, pos)))
             case UInt8(ascii: "'"):
                 let raw = try consumeUntil(UInt8(ascii: "'"))
-                tokens.append(Token(kind: .literal, start: start, value: .string(Lexer.unescapeRaw(raw))))
+                tokens.append(literal(start, .string(Lexer.unescapeRaw(raw))))
             case UInt8(ascii: "`"):
                 let raw = try consumeUntil(UInt8(ascii: "`"))
-                tokens.append(Token(kind: .literal, start: start, value: try jsonLiteral(raw, start: start)))
+                tokens.append(literal(start, try jsonLiteral(raw, start: start)))
             case UInt8(ascii: "\""):
                 let raw = try consumeUntil(UInt8(ascii: "\""))
                 var quoted: [UInt8] = [UInt8(ascii: "\"")]
@@ -146,7 +161,7 @@ struct Lexer {
                 guard case .string(let name) = try? JSONParser.parse(bytes: quoted) else {
                     throw error("invalid quoted identifier", at: start)
                 }
-                tokens.append(Token(kind: .quotedIdentifier, start: start, text: name))
+                tokens.append(self.name(.quotedIdentifier, start, name))
             default:
                 throw error("unexpected character \(describeChar(at: start))", at: start)
             }
@@ -162,7 +177,7 @@ struct Lexer {
     }
 
     func text(_ from: Int, _ to: Int) -> String {
-        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[from..<to]), as: UTF8.self) }
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
     }
 
     func describeChar(at offset: Int) -> String {

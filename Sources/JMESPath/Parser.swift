@@ -5,7 +5,12 @@ import FerryJSON
 /// `Op` tree directly (no intermediate syntax tree), folding common shapes into specialised ops as it goes.
 struct Parser {
     let source: String
-    var tokens: [Token]
+    /// The expression's UTF-8, borrowed while `parse` runs.
+    let bytes: UnsafeBufferPointer<UInt8>
+    let tokens: [Token]
+    /// Identifier names and literal values, indexed by the token's `number`.
+    let names: [String]
+    let literals: [JSON]
     var index = 0
     var depth = 0
     /// The first unknown-function or arity problem. Reported only once the whole expression has parsed, so a
@@ -17,22 +22,39 @@ struct Parser {
     /// Tokens with a binding power below this end a projection's right-hand side.
     static let projectionStop = 10
 
-    init(source: String, tokens: [Token]) {
+    init(source: String, bytes: UnsafeBufferPointer<UInt8>, lexer: Lexer, tokens: [Token]) {
         self.source = source
+        self.bytes = bytes
         self.tokens = tokens
+        self.names = lexer.names
+        self.literals = lexer.literals
     }
 
     static func parse(_ source: String) throws(JMESPathError) -> Op {
-        var lexer = Lexer(source)
-        let tokens = try lexer.tokenize()
-        var parser = Parser(source: source, tokens: tokens)
-        let node = try parser.expression(0)
-        let t = parser.tokens[parser.index]
-        if t.kind != .eof {
-            throw parser.error("unexpected \(parser.describe(t)) after a complete expression", t)
+        // Lex and parse straight from the string's UTF-8 storage (no copy of the text).
+        var text = source
+        let result = text.withUTF8 { buf in
+            Result { () throws(JMESPathError) -> Op in
+                var lexer = Lexer(source, bytes: buf)
+                let tokens = try lexer.tokenize()
+                var parser = Parser(source: source, bytes: buf, lexer: lexer, tokens: tokens)
+                let node = try parser.expression(0)
+                let t = parser.tokens[parser.index]
+                if t.kind != .eof {
+                    throw parser.error("unexpected \(parser.describe(t)) after a complete expression", t)
+                }
+                if let e = parser.functionError { throw e }
+                return node
+            }
         }
-        if let e = parser.functionError { throw e }
-        return node
+        return try result.get()
+    }
+
+    /// The name of an identifier token.
+    func name(_ ti: Int) -> String {
+        let t = tokens[ti]
+        if t.kind == .quotedIdentifier { return names[t.number] }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[t.start..<t.number]), as: UTF8.self)
     }
 
     // MARK: - helpers
@@ -50,8 +72,9 @@ struct Parser {
 
     func describe(_ t: Token) -> String {
         switch t.kind {
-        case .unquotedIdentifier: return "identifier '\(t.text)'"
-        case .quotedIdentifier: return "quoted identifier \(JMESPathError.quote(t.text))"
+        case .unquotedIdentifier:
+            return "identifier '\(String(decoding: UnsafeBufferPointer(rebasing: bytes[t.start..<t.number]), as: UTF8.self))'"
+        case .quotedIdentifier: return "quoted identifier \(JMESPathError.quote(names[t.number]))"
         case .number: return "number \(t.number)"
         default: return t.kind.display
         }
@@ -61,10 +84,11 @@ struct Parser {
         JMESPathError.compile(.syntax, detail, source: source, byteOffset: t.start)
     }
 
-    mutating func match(_ kind: TokenKind, _ context: String) throws(JMESPathError) {
-        let t = tokens[index]
-        guard t.kind == kind else {
-            throw error("expected \(kind.display) \(context) but found \(describe(t))", t)
+    /// `context` is only built when the match fails.
+    mutating func match(_ kind: TokenKind, _ context: @autoclosure () -> String) throws(JMESPathError) {
+        guard tokens[index].kind == kind else {
+            let t = tokens[index]
+            throw error("expected \(kind.display) \(context()) but found \(describe(t))", t)
         }
         advance()
     }
@@ -92,19 +116,19 @@ struct Parser {
     mutating func nud(_ ti: Int) throws(JMESPathError) -> Op {
         switch tokens[ti].kind {
         case .literal:
-            return LiteralOp(tokens[ti].value)
+            return LiteralOp(literals[tokens[ti].number])
         case .unquotedIdentifier:
-            return FieldOp(tokens[ti].text)
+            return FieldOp(name(ti))
         case .quotedIdentifier:
             if current == .lparen {
                 throw error("a quoted identifier cannot be used as a function name", tokens[ti])
             }
-            return FieldOp(tokens[ti].text)
+            return FieldOp(name(ti))
         case .star:
-            if current == .rbracket { return ValueProjectionOp(IdentityOp(), nil) }
-            return ValueProjectionOp(IdentityOp(), try projectionRHS(TokenKind.star.bindingPower))
+            if current == .rbracket { return ValueProjectionOp(IdentityOp.shared, nil) }
+            return ValueProjectionOp(IdentityOp.shared, try projectionRHS(TokenKind.star.bindingPower))
         case .filter:
-            return try filter(left: IdentityOp())
+            return try filter(left: IdentityOp.shared)
         case .lbrace:
             return try multiHash()
         case .lparen:
@@ -112,22 +136,22 @@ struct Parser {
             try match(.rparen, "to close '('")
             return e
         case .flatten:
-            return ProjectionOp(FlattenOp(IdentityOp()), try projectionRHS(TokenKind.flatten.bindingPower))
+            return ProjectionOp(FlattenOp(IdentityOp.shared), try projectionRHS(TokenKind.flatten.bindingPower))
         case .not:
             return NotOp(try expression(TokenKind.not.bindingPower))
         case .lbracket:
             if current == .number || current == .colon {
                 let right = try indexExpression()
-                return try projectIfSlice(IdentityOp(), right)
+                return try projectIfSlice(IdentityOp.shared, right)
             }
             if current == .star && lookahead(1) == .rbracket {
                 advance()
                 advance()
-                return ProjectionOp(IdentityOp(), try projectionRHS(TokenKind.star.bindingPower))
+                return ProjectionOp(IdentityOp.shared, try projectionRHS(TokenKind.star.bindingPower))
             }
             return try multiList()
         case .current:
-            return IdentityOp()
+            return IdentityOp.shared
         case .expref:
             return ExprefOp(try expression(TokenKind.expref.bindingPower))
         case .eof:
@@ -145,6 +169,19 @@ struct Parser {
                 advance()
                 return ValueProjectionOp(left, try projectionRHS(TokenKind.dot.bindingPower))
             }
+            // Fast path for `.name` that stays a plain field (nothing binding tighter than '.' follows):
+            // extend a field path in place instead of building a field op first.
+            if current == .unquotedIdentifier || current == .quotedIdentifier,
+               lookahead(1).bindingPower <= TokenKind.dot.bindingPower,
+               left is FieldOp || left is FieldPathOp {
+                let name = self.name(index)
+                advance()
+                if let l = left as? FieldPathOp {
+                    l.names.append(name)
+                    return l
+                }
+                return FieldPathOp([(left as! FieldOp).name, name])
+            }
             let right = try dotRHS(TokenKind.dot.bindingPower)
             return Parser.chain(left, right)
         case .pipe:
@@ -152,11 +189,17 @@ struct Parser {
             return Parser.chain(left, try expression(TokenKind.pipe.bindingPower))
         case .or:
             let right = try expression(TokenKind.or.bindingPower)
-            if let l = left as? OrOp { return OrOp(l.terms + [right]) }
+            if let l = left as? OrOp {
+                l.terms.append(right)
+                return l
+            }
             return OrOp([left, right])
         case .and:
             let right = try expression(TokenKind.and.bindingPower)
-            if let l = left as? AndOp { return AndOp(l.terms + [right]) }
+            if let l = left as? AndOp {
+                l.terms.append(right)
+                return l
+            }
             return AndOp([left, right])
         case .lparen:
             return try functionCall(left, paren: ti)
@@ -192,13 +235,20 @@ struct Parser {
     }
 
     /// Left-to-right application of `right` to the result of `left`, flattening chains and folding
-    /// runs of plain fields into one path lookup.
+    /// runs of plain fields into one path lookup. `left` was just built by this parser and is referenced
+    /// nowhere else, so it may be extended in place.
     static func chain(_ left: Op, _ right: Op) -> Op {
         if let r = right as? FieldOp {
             if let l = left as? FieldOp { return FieldPathOp([l.name, r.name]) }
-            if let l = left as? FieldPathOp { return FieldPathOp(l.names + [r.name]) }
+            if let l = left as? FieldPathOp {
+                l.names.append(r.name)
+                return l
+            }
         }
-        if let l = left as? ChainOp { return ChainOp(l.steps + [right]) }
+        if let l = left as? ChainOp {
+            l.steps.append(right)
+            return l
+        }
         return ChainOp([left, right])
     }
 
@@ -229,7 +279,7 @@ struct Parser {
                             tokens[index])
             }
         }
-        guard let fn = Builtin(rawValue: name) else {
+        guard let fn = Builtin.named(name) else {
             if functionError == nil {
                 functionError = JMESPathError.compile(.unknownFunction, "unknown function \(name)()", source: source,
                                                       byteOffset: nameStart)
@@ -246,7 +296,7 @@ struct Parser {
                     source: source, byteOffset: nameStart)
             }
         }
-        return FunctionOp(fn, args, args.map { ($0 as? ExprefOp)?.inner })
+        return FunctionOp(fn, args)
     }
 
     mutating func filter(left: Op) throws(JMESPathError) -> Op {
@@ -356,7 +406,7 @@ struct Parser {
             guard kind == .quotedIdentifier || kind == .unquotedIdentifier else {
                 throw error("expected a key name in multi-select hash but found \(describe(tokens[index]))", tokens[index])
             }
-            let key = tokens[index].text
+            let key = name(index)
             advance()
             try match(.colon, "after the key '\(key)'")
             values.append(try expression(0))

@@ -154,3 +154,62 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(try search(path, ["a": 1]), .null)
     }
 }
+
+/// sort, sort_by, max_by and min_by against a straightforward reference on generated data.
+final class SortTests: XCTestCase {
+    func testSortsMatchReference() throws {
+        var rng = ConcurrencyTests.SplitMix(state: 7)
+        let pieces = ["", "a", "ab", "abcdefgh", "abcdefghi", "abcdefghij", "\u{0}", "a\u{0}", "é", "e\u{301}", "Z", "𝄞", "abcdefgh\u{0}"]
+        func randomString() -> String {
+            (0..<(1 + rng.int(3))).map { _ in pieces[rng.int(pieces.count)] }.joined()
+        }
+        func randomNumber() -> JSON {
+            switch rng.int(6) {
+            case 0: return .int(Int64(rng.int(7)) - 3)
+            case 1: return .double(Double(rng.int(13)) / 4 - 1.5)
+            case 2: return .double(-0.0)
+            case 3: return .int(Int64(1) << 53 + Int64(rng.int(3)))
+            case 4: return .double(9007199254740992.0)
+            default: return .int(Int64(rng.int(1_000_000)) - 500_000)
+            }
+        }
+        func less(_ a: JSON, _ b: JSON) -> Bool {
+            switch (a, b) {
+            case (.string(let x), .string(let y)): return Array(x.unicodeScalars.map(\.value)).lexicographicallyPrecedes(y.unicodeScalars.map(\.value))
+            case (.number(let x), .number(let y)): return x < y
+            default: XCTFail("mixed keys"); return false
+            }
+        }
+        func referenceSortBy(_ items: [JSON]) -> [JSON] {
+            // Insertion sort: stable by construction.
+            var out: [JSON] = []
+            for item in items {
+                var i = out.count
+                while i > 0 && less(item["k"]!, out[i - 1]["k"]!) { i -= 1 }
+                out.insert(item, at: i)
+            }
+            return out
+        }
+        for round in 0..<300 {
+            let strings = round % 2 == 0
+            let n = rng.int(40)
+            let items: [JSON] = (0..<n).map { i in ["k": strings ? .string(randomString()) : randomNumber(), "i": .int(i)] }
+            let doc = JSON.array(items)
+            let expected = referenceSortBy(items)
+            let got = try search("sort_by(@, &k)", doc)
+            XCTAssertEqual(got.arrayValue?.map { $0["i"]! }, expected.map { $0["i"]! }, "round \(round): \(doc)")
+            let keys = try search("[*].k", doc)
+            XCTAssertEqual(try search("sort(@)", keys).arrayValue?.map { $0.serialized() }, expected.map { $0["k"]!.serialized() })
+            if n > 0 {
+                // max_by keeps the first of equal maxima, min_by the first of equal minima.
+                var maxI = 0, minI = 0
+                for i in 1..<n {
+                    if less(items[maxI]["k"]!, items[i]["k"]!) { maxI = i }
+                    if less(items[i]["k"]!, items[minI]["k"]!) { minI = i }
+                }
+                XCTAssertEqual(try search("max_by(@, &k).i", doc), .int(maxI))
+                XCTAssertEqual(try search("min_by(@, &k).i", doc), .int(minI))
+            }
+        }
+    }
+}
