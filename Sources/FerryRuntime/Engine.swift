@@ -70,8 +70,14 @@ public final class Engine: Sendable {
         self.limits = limits
         self.logHook = LogHook()
         self.logger = logHook.logger(label: "ferry")
-        let providers = ProviderClient(config: try ProvidersConfig(config: config, environment: environment),
-                                       logger: logHook.logger(label: "ferry.providers"))
+        let providersConfig = try ProvidersConfig(config: config, environment: environment)
+        // Belt and braces: any log text that ever contained a credential is scrubbed before the host sees it.
+        for secret in [providersConfig.alibaba.accessKeySecret, providersConfig.alibaba.securityToken,
+                       providersConfig.huawei.sk, providersConfig.huawei.securityToken,
+                       providersConfig.httpProxy?.password, providersConfig.httpsProxy?.password] {
+            if let secret { logHook.addSecret(secret) }
+        }
+        let providers = ProviderClient(config: providersConfig, logger: logHook.logger(label: "ferry.providers"))
         self.providers = providers
         self.invoker = CatalogInvoker(client: providers)
         do {
