@@ -219,3 +219,15 @@ def test_rehearse_session_runs(tmp_path: Path) -> None:
     assert '["huawei.dcs.CreateOnlineMigrationTask","huawei.dcs.SetOnlineMigrationTask","huawei.dcs.StopMigrationTask"]' in lines
     assert '{"status":"failed","failed_step":"wait_incremental","compensation":"succeeded"}' in lines
     assert lines[-1] == "1", "the compensation's delete is in the audit log"
+
+
+def test_cli_session_runs(tmp_path: Path) -> None:
+    p = run_session("cli.md", tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    expected = ["start: 3", "advance: 3", '{"gate":"cutover"}', "drive: 4", '"cutover"', '"TERMINATED"', "drive: 0",
+                '"succeeded"', '[["redis-1","succeeded"]]', '["t2"]']
+    positions = [lines.index(x) if x in lines else -1 for x in expected]
+    assert -1 not in positions and positions == sorted(positions), p.stdout
+    for secret in ("s3cret-src", "s3cret-dst"):
+        assert secret.encode() not in (tmp_path / "runs.db").read_bytes()
