@@ -231,3 +231,91 @@ def test_cli_session_runs(tmp_path: Path) -> None:
     assert -1 not in positions and positions == sorted(positions), p.stdout
     for secret in ("s3cret-src", "s3cret-dst"):
         assert secret.encode() not in (tmp_path / "runs.db").read_bytes()
+
+
+# ---- bindings/shell ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cli_emulator(tmp_path: Path) -> Iterator[Dict]:
+    """`ferry emulator` as a subprocess (fast clock), and an engine config file pointing at it."""
+    cfg = tmp_path / "emulator.json"
+    cfg.write_text(json.dumps({"time_scale": 20, "timings": {"dcs_vm_create_s": 20, "dcs_full_s": 60, "dcs_stop_s": 10}}))
+    proc = subprocess.Popen([CLI, "emulator", "--port", "0", "--config", str(cfg)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=clean_env())
+    try:
+        info = json.loads(proc.stdout.readline())
+        engine = tmp_path / "engine.json"
+        engine.write_text(json.dumps({
+            "store": str(tmp_path / "runs.db"), "endpoints": info["endpoints"],
+            "credentials": {"huawei": {"ak": "FERRYTESTKEY", "sk": "ferry-test-secret",
+                                       "project_id": info["huawei_project_id"]}}}))
+        yield {"info": info, "config": str(engine), "tmp": tmp_path}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+SHELL = REPO / "bindings" / "shell"
+DCS_INPUTS = {"task_name": "shell-redis-1", "vpc_id": "vpc-1", "subnet_id": "subnet-1", "security_group_id": "sg-1",
+              "source_addrs": "10.0.0.12:6379", "target_instance_id": "dcs-1"}
+
+
+def shell_env(config: str, **extra: str) -> Dict[str, str]:
+    return clean_env(FERRY=CLI, FERRY_CONFIG=config, FERRY_SECRET_SOURCE_PASSWORD="shell-src-pw",
+                     FERRY_SECRET_TARGET_PASSWORD="shell-dst-pw", **extra)
+
+
+def test_shell_run_runbook_drives_to_success(cli_emulator: Dict) -> None:
+    inputs = cli_emulator["tmp"] / "inputs.json"
+    inputs.write_text(json.dumps(DCS_INPUTS))
+    p = subprocess.run([str(SHELL / "run-runbook.sh"), str(REPO / "examples/workflows/dcs-online-redis-migration.yaml"),
+                        str(inputs), "--approve", 'cutover={"approved_by": "shell"}'],
+                       capture_output=True, text=True, timeout=180, env=shell_env(cli_emulator["config"], FERRY_BUDGET="5"))
+    assert p.returncode == 0, p.stdout + p.stderr
+    status = json.loads(p.stdout.strip().splitlines()[-1])
+    assert status["status"] == "succeeded" and status["outputs"]["approved_by"] == "shell"
+    assert "approving gate 'cutover'" in p.stderr and "succeeded" in p.stderr
+    assert "shell-src-pw" not in p.stdout + p.stderr
+
+
+def test_shell_run_runbook_stops_at_an_unapproved_gate(cli_emulator: Dict) -> None:
+    inputs = cli_emulator["tmp"] / "inputs.json"
+    inputs.write_text(json.dumps(DCS_INPUTS))
+    p = subprocess.run([str(SHELL / "run-runbook.sh"), str(REPO / "examples/workflows/dcs-online-redis-migration.yaml"),
+                        str(inputs)], capture_output=True, text=True, timeout=180,
+                       env=shell_env(cli_emulator["config"]))
+    assert p.returncode == 4, p.stdout + p.stderr
+    status = json.loads(p.stdout.strip().splitlines()[-1])
+    assert status["waiting_on"] == {"gate": "cutover"}
+    assert "waiting at gate 'cutover'" in p.stderr
+
+
+def test_ferry_step_exit_codes(cli_emulator: Dict) -> None:
+    env = shell_env(cli_emulator["config"], FERRY_BUDGET="0")
+    inputs = cli_emulator["tmp"] / "inputs.json"
+    inputs.write_text(json.dumps(DCS_INPUTS))
+    start = subprocess.run([CLI, "start", str(REPO / "examples/workflows/dcs-online-redis-migration.yaml"),
+                            "--config", cli_emulator["config"], "--inputs", str(inputs), "--run-id", "step-1",
+                            "--secret", "source_password=shell-src-pw", "--secret", "target_password=shell-dst-pw"],
+                           capture_output=True, text=True, timeout=60, env=env)
+    assert start.returncode == 3, start.stdout + start.stderr
+    # With no budget, each step does its unit and hands back: 3 (come back at next_wake_at) until the gate.
+    codes = []
+    for _ in range(100):
+        p = subprocess.run([str(SHELL / "ferry-step"), "step-1"], capture_output=True, text=True, timeout=60, env=env)
+        codes.append(p.returncode)
+        if p.returncode != 3:
+            break
+        wake = json.loads(p.stdout).get("next_wake_at") or 0
+        time.sleep(max(0.0, min(2.0, wake - time.time())))
+    assert codes[0] == 3 and codes[-1] == 4, codes
+    assert "ferry signal step-1 cutover" in p.stderr
+    sig = subprocess.run([CLI, "signal", "step-1", "cutover", "--config", cli_emulator["config"]], capture_output=True,
+                         text=True, timeout=60, env=env)
+    assert sig.returncode == 4, sig.stdout + sig.stderr  # the signal waits for the next step to consume it
+    done = subprocess.run([str(SHELL / "ferry-step"), "step-1"], capture_output=True, text=True, timeout=120,
+                          env=dict(env, FERRY_BUDGET="60"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["status"] == "succeeded" and "succeeded" in done.stderr
+    p = subprocess.run([str(SHELL / "ferry-step")], capture_output=True, text=True, timeout=60, env=env)
+    assert p.returncode != 0 and "usage" in p.stderr
