@@ -407,3 +407,14 @@ def test_mse_nacos_without_namespace_is_rejected_up_front(runner: Runner, emulat
     status = runner.drive(run)
     assert status["status"] == "failed" and status["error"]["step"] == "check_inputs"
     assert emulator.ops() == []
+
+
+# ---- The sample inputs files ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("workflow", [DCS, DMS, APSARAMQ, MSE], ids=lambda p: p.name)
+def test_sample_inputs_are_accepted(workflow: Path) -> None:
+    inputs = json.loads((WORKFLOWS / "inputs" / (workflow.stem + ".json")).read_text())
+    with ferry.Engine() as engine:
+        secrets = {i["name"]: "x" * 8 for i in engine.validate(workflow_text(workflow))["inputs"] if i["secret"]}
+        run = engine.start(workflow_text(workflow), {**inputs, **secrets})
+        assert run.last_status["status"] == "running"
