@@ -75,8 +75,9 @@ final class DurabilityTests: XCTestCase {
         let s = try await b.driveRun("r")
         XCTAssertEqual(s["status"], "succeeded", "\(s)")
         XCTAssertEqual(inv.count("svc.Create"), 1)  // never re-sent
-        XCTAssertEqual(inv.calls.first { $0.op == "svc.List" }?.params, ["region": "r1"])
-        XCTAssertEqual(try b.runStatus("r")["steps"]?["create"]?["output"], ["id": "id-1", "name": "mig-7"])
+        XCTAssertEqual(inv.calls.first { $0.op == "svc.List" }?.params, ["region": "r1", "page": 1])
+        XCTAssertEqual(try b.runStatus("r")["steps"]?["create"]?["output"]?["id"], "id-1")
+        XCTAssertEqual(try b.runStatus("r")["steps"]?["create"]?["output"]?["reconciled_item"]?["name"], "mig-7")
         XCTAssertEqual(inv.calls.last?.params, ["id": "id-1"])
         let rec = try events(b, "r").first { $0["type"] == "reconciled" }
         XCTAssertEqual(rec?["data"]?["action"], "adopted")
@@ -139,6 +140,38 @@ final class DurabilityTests: XCTestCase {
         // Cancelling a run that needs attention ends it.
         let c = try await b.cancelRun("r", reason: "abandon")
         XCTAssertEqual(c["status"], "cancelled")
+    }
+
+    func testCheckStateReconciliation() async throws {
+        let path = tempPath("state")
+        defer { try? removeFile(path) }
+        for (state, expectSets, expectStatus) in [("PENDING", 2, "succeeded"), ("CONFIGURED", 1, "succeeded"), ("", 1, "needs_attention")] {
+            try? removeFile(path)
+            let inv = FakeInvoker()
+            inv.on("svc.Get") { p, _ in state.isEmpty ? ["id": p["id"] ?? nil] : ["id": p["id"] ?? nil, "state": .string(state)] }
+            let clock = ManualClock(autoAdvance: true)
+            let w: JSON = ["ferry": 1, "steps": [["id": "set", "call": "svc.Set", "with": ["id": "t-1", "mode": "online"]]]]
+            try await crashRun(path, inv, clock: clock, point: .afterInvoke, step: "set", workflow: w)
+            clock.advance(by: 61)
+            let b = try makeManager(inv, clock: clock, store: path)
+            let s = try await b.driveRun("r")
+            XCTAssertEqual(s["status"]?.stringValue, expectStatus, "state \(state): \(s)")
+            XCTAssertEqual(inv.count("svc.Set"), expectSets, "state \(state)")
+            b.close()
+        }
+    }
+
+    func testRepeatedDeleteNotFoundMeansDone() async throws {
+        let inv = FakeInvoker()
+        inv.on("svc.Delete") { _, n throws(FerryError) in
+            if n == 1 { throw FerryError(.unavailable, "connection reset") }
+            throw FerryError(.notFound, "no such task")
+        }
+        let m = try makeManager(inv, clock: ManualClock(autoAdvance: true))
+        _ = try await m.startRun(workflow: ["ferry": 1, "steps": [["id": "d", "call": "svc.Delete", "with": ["id": "x"]]]], inputs: nil, options: ["run_id": "d"])
+        let s = try await m.driveRun("d")
+        XCTAssertEqual(s["status"], "succeeded")
+        XCTAssertEqual(inv.count("svc.Delete"), 2)
     }
 
     func testTimedOutCreateIsReconciledNotBlindlyResent() async throws {

@@ -11,11 +11,13 @@ final class FakeInvoker: OperationInvoker, @unchecked Sendable {
     private let state = Mutex<(calls: [Call], handlers: [String: Handler])>(([], [:]))
     var idempotencies: [String: OperationIdempotency] = [
         "svc.Get": .read, "svc.Update": .idempotentWrite, "svc.Create": .nonIdempotentWrite, "svc.List": .read,
-        "svc.Status": .read, "svc.Delete": .idempotentWrite, "svc.Hang": .read, "svc.CreateNoHint": .nonIdempotentWrite,
+        "svc.Status": .read, "svc.Delete": .idempotentWrite, "svc.Hang": .read, "svc.CreateNoHint": .nonIdempotentWrite, "svc.Set": .nonIdempotentWrite,
     ]
     var hints: [String: ReconciliationHint] = [
-        "svc.Create": ReconciliationHint(listOperation: "svc.List", listParams: "{region: region}", nameFromParams: "name",
-                                         items: "items", itemName: "name", output: "{id: id, name: name}"),
+        "svc.Create": ReconciliationHint(listOperation: "svc.List", listParams: [("region", .param("region")), ("page", .value(1))],
+                                         items: "items", match: [(field: "name", param: "name")], idField: "id", responseIDField: "id"),
+        "svc.Set": ReconciliationHint(strategy: .checkState, listOperation: "svc.Get", listParams: [("id", .param("id"))],
+                                      items: nil, match: [(field: "id", param: "id")], stateField: "state", notDoneValues: ["PENDING"]),
     ]
 
     init(_ handlers: [String: Handler] = [:]) { state.withLock { $0.handlers = handlers } }
@@ -36,6 +38,7 @@ final class FakeInvoker: OperationInvoker, @unchecked Sendable {
 
     func idempotency(of operation: String) -> OperationIdempotency? { idempotencies[operation] }
     func reconciliation(for operation: String) -> ReconciliationHint? { hints[operation] }
+    func notFoundMeansDone(_ operation: String) -> Bool { operation == "svc.Delete" }
 }
 
 func makeManager(_ invoker: FakeInvoker, clock: RuntimeClock, store: String = ":memory:",

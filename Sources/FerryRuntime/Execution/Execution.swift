@@ -433,6 +433,13 @@ final class Execution {
             return .proceed
         case .failure(let raw):
             let e = sanitize(raw)
+            if e.code == .notFound, attemptNo > 1, m.invoker.notFoundMeansDone(op) {
+                // A delete repeated after an attempt that may have worked: gone is what we wanted.
+                st.inFlight = nil
+                emit("attempt_succeeded", spec.id, ["attempt": .int(attemptNo), "not_found_means_done": true])
+                succeed(spec, &st, output: ["not_found_after_retry": true])
+                return .proceed
+            }
             // A non-idempotent write whose outcome is unknown (timed out, connection lost) stays in flight:
             // before any resend it is reconciled, never blindly re-sent.
             let idem = m.invoker.idempotency(of: op) ?? .nonIdempotentWrite
@@ -552,26 +559,30 @@ final class Execution {
         do { p = try params(spec) } catch {
             return attention(spec, &st, reason: "cannot rebuild the request to reconcile it", evidence: ["error": error.json])
         }
-        let name: JSON
-        let listParams: JSON
-        do {
-            name = try Expr(hint.nameFromParams).evaluate(p, location: "reconciliation.name")
-            if let lp = hint.listParams { listParams = try Expr(lp).evaluate(p, location: "reconciliation.list_params") } else { listParams = [:] }
-        } catch let e as Expr.CompileError {
-            return attention(spec, &st, reason: "invalid reconciliation hint: \(e.message)", evidence: [:])
-        } catch let e as FerryError {
-            return attention(spec, &st, reason: "cannot evaluate the reconciliation hint", evidence: ["error": e.json])
-        } catch {
-            return attention(spec, &st, reason: "cannot evaluate the reconciliation hint", evidence: [:])
+        // What identifies the affected resource: the original call's values of the match params.
+        var wanted: [(field: String, value: JSON)] = []
+        for (field, param) in hint.match {
+            guard let v = try? Expr(param).evaluate(p, location: "reconciliation.match"), !v.isNull else {
+                return attention(spec, &st, reason: "the request carries no '\(param)' to look for what attempt \(attempt) may have done",
+                                 evidence: ["attempt": .int(attempt)])
+            }
+            wanted.append((field, v))
         }
-        guard name.stringValue?.isEmpty == false || name.numberValue != nil else {
-            return attention(spec, &st, reason: "the request carries no name (\(hint.nameFromParams)) to look for what it may have created",
-                             evidence: ["attempt": .int(attempt)])
+        var listParams = JSONObject()
+        for (k, src) in hint.listParams {
+            switch src {
+            case .value(let v): listParams[k] = v
+            case .param(let n): if let v = try? Expr(n).evaluate(p, location: "reconciliation.params"), !v.isNull { listParams[k] = v }
+            }
         }
-        emit("reconcile_started", spec.id, ["attempt": .int(attempt), "list_operation": .string(hint.listOperation), "name": sanitize(name)])
+        var lookingForObj = JSONObject()
+        for w in wanted { lookingForObj[w.field] = w.value }
+        let lookingFor: JSON = .object(lookingForObj)
+        emit("reconcile_started", spec.id, ["attempt": .int(attempt), "strategy": .string(hint.strategy.rawValue),
+                                            "list_operation": .string(hint.listOperation), "match": sanitize(lookingFor)])
         try flush(release: false, leaseUntil: now + max(m.leaseSeconds, (spec.attemptTimeout ?? 0) + 30))
         acted = true
-        let result = await invoke(hint.listOperation, listParams, timeout: attemptTimeout(spec, st))
+        let result = await invoke(hint.listOperation, .object(listParams), timeout: attemptTimeout(spec, st))
         st = step(spec.id)
         let list: JSON
         switch result {
@@ -588,41 +599,74 @@ final class Execution {
                 run.wakeAt = next
                 return .stop
             }
-            return attention(spec, &st, reason: "the lookup for what attempt \(attempt) may have created failed", evidence: ["error": e.json])
+            return attention(spec, &st, reason: "the lookup for what attempt \(attempt) may have done failed", evidence: ["error": e.json])
         case .success(let body): list = body
         }
         let items: [JSON]
-        do {
-            guard let a = try Expr(hint.items).evaluate(list, location: "reconciliation.items").arrayValue else {
-                return attention(spec, &st, reason: "the lookup response has no item list at '\(hint.items)'", evidence: ["response": sanitize(list)])
+        if let path = hint.items {
+            guard let a = try? Expr(path).evaluate(list, location: "reconciliation.items").arrayValue else {
+                return attention(spec, &st, reason: "the lookup response has no item list at '\(path)'", evidence: ["response": sanitize(list)])
             }
             items = a
-        } catch {
-            return attention(spec, &st, reason: "cannot read the lookup response", evidence: [:])
+        } else {
+            items = list.isNull ? [] : (list.arrayValue ?? [list])
         }
-        var matches: [JSON] = []
-        for item in items {
-            if let n = try? Expr(hint.itemName).evaluate(item, location: "reconciliation.item_name"), n == name { matches.append(item) }
+        let matches = items.filter { item in
+            wanted.allSatisfy { w in (try? Expr(w.field).evaluate(item, location: "reconciliation.match")) == w.value }
         }
-        switch matches.count {
-        case 0:
+        func resend(_ why: String) -> Next {
             st.inFlight = nil
             st.failures = 0
             st.status = .running
             put(st)
-            emit("reconciled", spec.id, ["attempt": .int(attempt), "found": 0, "action": "resend", "name": sanitize(name)])
+            emit("reconciled", spec.id, ["attempt": .int(attempt), "found": .int(matches.count), "action": "resend", "why": .string(why)])
             return .proceed  // the resend is the next unit (this one already made the lookup)
-        case 1:
-            var out = matches[0]
-            if let o = hint.output, let x = try? Expr(o).evaluate(matches[0], location: "reconciliation.output") { out = x }
+        }
+        func adopt(_ item: JSON) -> Next {
+            var out = item
+            if let idf = hint.idField, let rf = hint.responseIDField, let id = try? Expr(idf).evaluate(item, location: "reconciliation.id"), !id.isNull {
+                out = Self.setPath(rf, id, in: .object([:]))
+                out["reconciled_item"] = item
+            }
             st.inFlight = nil
-            emit("reconciled", spec.id, ["attempt": .int(attempt), "found": 1, "action": "adopted", "name": sanitize(name)])
+            emit("reconciled", spec.id, ["attempt": .int(attempt), "found": .int(matches.count), "action": "adopted"])
             succeed(spec, &st, output: sanitize(out))
             return .proceed
-        default:
-            return attention(spec, &st, reason: "\(matches.count) resources are named \(name.serialized()); cannot tell which attempt \(attempt) made",
-                             evidence: ["name": sanitize(name), "matches": .int(matches.count)])
         }
+        switch hint.strategy {
+        case .findByName:
+            switch matches.count {
+            case 0: return resend("nothing matching was found")
+            case 1: return adopt(matches[0])
+            default:
+                return attention(spec, &st, reason: "\(matches.count) resources match \(lookingFor.serialized()); cannot tell which attempt \(attempt) made",
+                                 evidence: ["match": sanitize(lookingFor), "matches": .int(matches.count)])
+            }
+        case .checkState:
+            guard matches.count == 1 else {
+                return attention(spec, &st, reason: "\(matches.count) resources match \(lookingFor.serialized()); cannot read the state attempt \(attempt) left",
+                                 evidence: ["match": sanitize(lookingFor), "matches": .int(matches.count)])
+            }
+            let state = hint.stateField.flatMap { try? Expr($0).evaluate(matches[0], location: "reconciliation.state") } ?? .null
+            if let s = state.stringValue, hint.notDoneValues.contains(s) { return resend("state '\(s)' shows the call did not take effect") }
+            if hint.notDoneValues.isEmpty || state.isNull {
+                return attention(spec, &st, reason: "the state \(state.serialized()) does not tell whether attempt \(attempt) took effect",
+                                 evidence: ["state": sanitize(state), "item": sanitize(matches[0])])
+            }
+            return adopt(matches[0])
+        }
+    }
+
+    /// `{a: {b: v}}` for path "a.b".
+    static func setPath(_ path: String, _ v: JSON, in base: JSON) -> JSON {
+        let parts = path.split(separator: ".").map(String.init)
+        func go(_ i: Int, _ cur: JSON) -> JSON {
+            guard i < parts.count else { return v }
+            var o = cur.objectValue ?? [:]
+            o[parts[i]] = go(i + 1, o[parts[i]] ?? .null)
+            return .object(o)
+        }
+        return go(0, base)
     }
 
     // MARK: - Invocation with a per-attempt timeout

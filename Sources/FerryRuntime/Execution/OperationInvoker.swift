@@ -11,31 +11,52 @@ public enum OperationIdempotency: String, Sendable, Equatable {
     case nonIdempotentWrite = "non_idempotent_write"
 }
 
-/// How to find what a non-idempotent create may have made, by the name the run gave it.
-/// All expressions are JMESPath.
-public struct ReconciliationHint: Sendable, Equatable {
-    /// A read operation listing the resources the create makes.
-    public var listOperation: String
-    /// Expression over the create's params giving the list call's params (e.g. `{instance_id: instance_id}`);
-    /// nil sends `{}`.
-    public var listParams: String?
-    /// Expression over the create's params giving the name the run chose (e.g. `task_name`).
-    public var nameFromParams: String
-    /// Expression over the list response giving the array of candidate items (e.g. `migration_tasks`).
-    public var items: String
-    /// Expression over one item giving its name (e.g. `task_name`).
-    public var itemName: String
-    /// Expression over the found item giving what the create would have returned; nil uses the item itself.
-    public var output: String?
+/// How a run finds out whether an interrupted non-idempotent call took effect (mirrors the catalog's
+/// reconcile spec). Paths are JMESPath expressions (dotted paths are valid JMESPath).
+public struct ReconciliationHint: Sendable {
+    public enum Strategy: String, Sendable {
+        /// The call creates something: look for it in a list by the fields the run gave it (0 = resend,
+        /// 1 = adopt it, more = ask an operator).
+        case findByName = "find_by_name"
+        /// The call changes something's state: find the item and read its state (a "not done" value = resend,
+        /// another value = the call took effect).
+        case checkState = "check_state"
+    }
+    public enum Source: Sendable {
+        /// Copy the named parameter of the original call.
+        case param(String)
+        /// A fixed value.
+        case value(JSON)
+    }
 
-    public init(listOperation: String, listParams: String? = nil, nameFromParams: String, items: String,
-                itemName: String, output: String? = nil) {
+    public var strategy: Strategy
+    /// A read operation listing or showing the affected resources.
+    public var listOperation: String
+    public var listParams: [(String, Source)]
+    /// Path of the item array in the lookup response; nil = the response itself is the one item.
+    public var items: String?
+    /// An item matches when every `field` (path in the item) equals the original call's `param`.
+    public var match: [(field: String, param: String)]
+    /// Item field holding the resource's id, and where the original call's response carried it, so an adopted
+    /// item can stand in for the lost response (`steps.<id>.output.<responseIDField>` keeps working).
+    public var idField: String?
+    public var responseIDField: String?
+    /// For `checkState`: the item field to read and the values meaning "the call has NOT taken effect".
+    public var stateField: String?
+    public var notDoneValues: [String]
+
+    public init(strategy: Strategy = .findByName, listOperation: String, listParams: [(String, Source)] = [],
+                items: String?, match: [(field: String, param: String)], idField: String? = nil,
+                responseIDField: String? = nil, stateField: String? = nil, notDoneValues: [String] = []) {
+        self.strategy = strategy
         self.listOperation = listOperation
         self.listParams = listParams
-        self.nameFromParams = nameFromParams
         self.items = items
-        self.itemName = itemName
-        self.output = output
+        self.match = match
+        self.idField = idField
+        self.responseIDField = responseIDField
+        self.stateField = stateField
+        self.notDoneValues = notDoneValues
     }
 }
 
@@ -51,9 +72,12 @@ public protocol OperationInvoker: Sendable {
     func reconciliation(for operation: String) -> ReconciliationHint?
     /// Checks params against the operation's schema (used at validation time for fully static params).
     func validate(_ operation: String, params: JSON) throws(FerryError)
+    /// For deletes: a not-found answer to a repeated attempt means an earlier attempt succeeded.
+    func notFoundMeansDone(_ operation: String) -> Bool
 }
 
 extension OperationInvoker {
     public func reconciliation(for operation: String) -> ReconciliationHint? { nil }
     public func validate(_ operation: String, params: JSON) throws(FerryError) {}
+    public func notFoundMeansDone(_ operation: String) -> Bool { false }
 }

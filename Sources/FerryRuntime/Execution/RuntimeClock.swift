@@ -31,7 +31,7 @@ public struct SystemClock: RuntimeClock {
 /// `advance`, or another task's auto-advancing sleep).
 public final class ManualClock: RuntimeClock, @unchecked Sendable {
     private struct Waiter { let id: Int; let deadline: Double; let cont: CheckedContinuation<Void, Error> }
-    private struct State { var now: Double; var waiters: [Waiter] = []; var nextID = 0 }
+    private struct State { var now: Double; var waiters: [Waiter] = []; var nextID = 0; var cancelled: Set<Int> = [] }
     private let state: Mutex<State>
     public let autoAdvance: Bool
 
@@ -77,16 +77,22 @@ public final class ManualClock: RuntimeClock, @unchecked Sendable {
         let id: Int = state.withLock { s in s.nextID += 1; return s.nextID }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-                let fire: Bool = state.withLock { s in
-                    if deadline <= s.now { return true }
+                // 0 = wait, 1 = fire now, 2 = already cancelled (the handler ran before we registered).
+                let action: Int = state.withLock { s in
+                    if s.cancelled.remove(id) != nil { return 2 }
+                    if deadline <= s.now { return 1 }
                     s.waiters.append(Waiter(id: id, deadline: deadline, cont: c))
-                    return false
+                    return 0
                 }
-                if fire { c.resume() }
+                if action == 1 { c.resume() }
+                if action == 2 { c.resume(throwing: CancellationError()) }
             }
         } onCancel: {
             let w: Waiter? = state.withLock { s in
-                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else {
+                    s.cancelled.insert(id)
+                    return nil
+                }
                 return s.waiters.remove(at: i)
             }
             w?.cont.resume(throwing: CancellationError())
