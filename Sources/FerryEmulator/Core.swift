@@ -110,7 +110,7 @@ final class EmulatorCore: Sendable {
         let ctxBase = OpContext(op: op, family: family, request: req, now: 0, requestId: rid,
                                 pathParams: route.pathParams, query: req.query, projectId: route.projectId,
                                 accessKeyId: accessKeyId, host: host, terminalFailure: decision.terminalFailure)
-        let response: EmulatorResponse = state.withLock { s in
+        let (response, changed): (EmulatorResponse, Bool) = state.withLock { s in
             let now = s.now
             s.settle(now)
             var ctx = ctxBase
@@ -127,12 +127,14 @@ final class EmulatorCore: Sendable {
                     s.record(op, requestId: rid, accessKeyId: accessKeyId, params: r.params, effect: .null,
                              outcome: "response_lost")
                 }
-                return family.success(r.body, requestId: rid, status: r.status)
+                let changed = r.effect != nil || lost || !decision.fired.isEmpty
+                return (family.success(r.body, requestId: rid, status: r.status), changed)
             } catch {
-                return family.render(error, requestId: rid, host: host)
+                return (family.render(error, requestId: rid, host: host), !decision.fired.isEmpty)
             }
         }
-        persist()
+        // Snapshot only when something changed (a timed transition alone is recomputed from timestamps on load).
+        if changed { persist() }
         if lost { return EmulatorResponse(drop: .close) }
         return response
     }
