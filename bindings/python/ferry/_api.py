@@ -15,7 +15,7 @@ from .errors import FerryError
 JSONValue = Any
 #: A log hook: called with the Ferry level number and the decoded record
 #: ``{"ts", "level", "logger", "message", "fields"}``. It may run on any thread, concurrently, and must not
-#: call Ferry (such calls fail with BusyError).
+#: call Ferry (blocking calls such as runs and provider calls then fail with BusyError).
 LogCallback = Callable[[int, Dict[str, Any]], None]
 
 LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING, LOG_ERROR, LOG_CRITICAL, LOG_OFF = range(8)
