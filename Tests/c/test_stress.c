@@ -57,7 +57,8 @@ static void *work(void *arg) {
     long i = 0;
 
     if (ferry_engine_open(engine_config, &own, NULL) != FERRY_OK) FAIL(w, "open own engine");
-    while (!should_stop()) {
+    /* At least one full iteration per thread, however late the scheduler starts it. */
+    do {
         i++;
         /* A query whose answer depends on the thread and iteration (results must not cross threads). */
         snprintf(doc, sizeof doc, "{\"t\":%d,\"i\":%ld,\"xs\":[%ld,%d]}", w->id, i, i, w->id);
@@ -159,7 +160,7 @@ static void *work(void *arg) {
             ferry_free(out);
             break;
         }
-    }
+    } while (i < 12 || !should_stop());
     if (own != NULL && ferry_engine_close(own) != FERRY_OK) FAIL(w, "final close");
     w->iterations = i;
     pthread_mutex_lock(&done_lock);

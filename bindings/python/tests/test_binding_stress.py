@@ -32,7 +32,7 @@ def test_threads_call_concurrently():
         own = ferry.Engine(config)
         i = 0
         try:
-            while not stop.is_set():
+            while i < 12 or not stop.is_set():  # at least one pass over every step, however late it starts
                 i += 1
                 got = ferry.query("[t, i, xs[-1]]", {"t": tid, "i": i, "xs": [i, tid]})
                 if got != [tid, i, tid]:
