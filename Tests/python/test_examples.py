@@ -199,15 +199,16 @@ def test_c_abi_doc_snippet_compiles(tmp_path: Path, line: int, code: str) -> Non
 def session(doc: str) -> str:
     blocks = [code for _, code, marked in fenced(DOCS / doc, "sh") if marked]
     assert blocks, f"docs/{doc} has no <!-- run --> sh blocks"
-    return "set -euo pipefail\n" + "\n".join(blocks)
+    # Background jobs (the emulator) are killed whatever happens, so nothing outlives the session.
+    return "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + "\n".join(blocks)
 
 
 def run_session(doc: str, tmp_path: Path, timeout: float = 240) -> subprocess.CompletedProcess:
     (tmp_path / "examples").symlink_to(REPO / "examples")
     script = tmp_path / "session.sh"
     script.write_text(session(doc))
-    return subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=timeout, cwd=str(tmp_path),
-                          env=clean_env())
+    return subprocess.run(["bash", str(script)], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout, cwd=str(tmp_path), env=clean_env())
 
 
 def test_rehearse_session_runs(tmp_path: Path) -> None:
