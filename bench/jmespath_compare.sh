@@ -19,11 +19,14 @@ if ! "$PY" -c 'import jmespath' 2>/dev/null; then
   if [ -x .venv/bin/python ] && .venv/bin/python -c 'import jmespath' 2>/dev/null; then PY=.venv/bin/python
   else echo "the Python jmespath package is required (pip install jmespath)" >&2; exit 1; fi
 fi
+# The executable is the FerryBench target; a `ferry-bench` product name is used when Package.swift declares one.
+PRODUCT=ferry-bench
+grep -q '"ferry-bench"' Package.swift || PRODUCT=FerryBench
 if [ "$BUILD" = 1 ]; then
-  echo "building ferry-bench (release)..." >&2
-  swift build -c release --product ferry-bench >&2
+  echo "building $PRODUCT (release)..." >&2
+  swift build -c release --product "$PRODUCT" >&2
 fi
-BIN="$(swift build -c release --show-bin-path)/ferry-bench"
+BIN="$(swift build -c release --show-bin-path)/$PRODUCT"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 "$PY" bench/jmespath_bench.py --data "$DATA" --write-data $QUICK > "$OUT/python.jsonl"

@@ -6,8 +6,34 @@ enum Argument {
     case expref(Op)
 }
 
+/// Function arguments; the first two are stored inline so the usual one- and two-argument calls
+/// allocate nothing per evaluation.
+struct ArgumentList {
+    private(set) var count = 0
+    private var a0: Argument = .value(.null)
+    private var a1: Argument = .value(.null)
+    private var rest: [Argument] = []
+
+    mutating func append(_ a: Argument) {
+        switch count {
+        case 0: a0 = a
+        case 1: a1 = a
+        default: rest.append(a)
+        }
+        count += 1
+    }
+
+    subscript(i: Int) -> Argument {
+        switch i {
+        case 0: return a0
+        case 1: return a1
+        default: return rest[i - 2]
+        }
+    }
+}
+
 /// Runs a built-in function on already evaluated arguments, checking their types.
-func callBuiltin(_ fn: Builtin, _ args: [Argument]) throws(JMESPathError) -> JSON {
+func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> JSON {
     let name = fn.rawValue
     func fail(_ kind: JMESPathError.Kind, _ message: String) -> JMESPathError { evalError(kind, message) }
 
@@ -360,33 +386,57 @@ func orderedBits(_ d: Double) -> UInt64 {
 }
 
 /// Stable LSD radix sort of indices by 64-bit key, one byte per pass, skipping bytes all keys share.
+/// Key/index pairs move together so every pass reads sequentially.
 func radixSortedIndices(_ keys: [UInt64]) -> [Int] {
+    struct Pair {
+        var key: UInt64
+        var index: Int
+    }
     let n = keys.count
     if n < 2 { return Array(0..<n) }
     var counts = [Int](repeating: 0, count: 8 * 256)
-    for k in keys {
-        for d in 0..<8 { counts[d * 256 + Int((k >> UInt64(8 * d)) & 0xFF)] += 1 }
+    var a = [Pair](repeating: Pair(key: 0, index: 0), count: n)
+    var b = a
+    counts.withUnsafeMutableBufferPointer { c in
+        a.withUnsafeMutableBufferPointer { pa in
+            keys.withUnsafeBufferPointer { k in
+                for i in 0..<n {
+                    let key = k[i]
+                    pa[i] = Pair(key: key, index: i)
+                    var shifted = key
+                    for d in 0..<8 {
+                        c[d &* 256 &+ Int(shifted & 0xFF)] &+= 1
+                        shifted >>= 8
+                    }
+                }
+            }
+        }
     }
-    var idx = Array(0..<n)
-    var tmp = [Int](repeating: 0, count: n)
+    var pos = [Int](repeating: 0, count: 256)
     for d in 0..<8 {
         let base = d * 256
-        if counts[base + Int((keys[0] >> UInt64(8 * d)) & 0xFF)] == n { continue }  // every key has this byte
-        var pos = [Int](repeating: 0, count: 256)
-        var total = 0
-        for b in 0..<256 {
-            pos[b] = total
-            total += counts[base + b]
-        }
         let shift = UInt64(8 * d)
-        for i in idx {
-            let b = Int((keys[i] >> shift) & 0xFF)
-            tmp[pos[b]] = i
-            pos[b] += 1
+        if counts[base + Int((keys[0] >> shift) & 0xFF)] == n { continue }  // every key has this byte
+        var total = 0
+        for v in 0..<256 {
+            pos[v] = total
+            total += counts[base + v]
         }
-        swap(&idx, &tmp)
+        pos.withUnsafeMutableBufferPointer { p in
+            a.withUnsafeBufferPointer { src in
+                b.withUnsafeMutableBufferPointer { dst in
+                    for i in 0..<n {
+                        let e = src[i]
+                        let v = Int((e.key >> shift) & 0xFF)
+                        dst[p[v]] = e
+                        p[v] &+= 1
+                    }
+                }
+            }
+        }
+        swap(&a, &b)
     }
-    return idx
+    return a.map(\.index)
 }
 
 /// Re-sorts (stably) each run of equal packed keys with the exact comparison.

@@ -286,8 +286,7 @@ final class FunctionOp: Op, @unchecked Sendable {
     }
     override func eval(_ v: borrowing JSON) throws(JMESPathError) -> JSON {
         // All arguments are evaluated before any is type-checked, as in the reference implementation.
-        var resolved: [Argument] = []
-        resolved.reserveCapacity(args.count)
+        var resolved = ArgumentList()
         for i in 0..<args.count {
             if i < 64 && exprefMask & (1 << UInt64(i)) != 0, let e = args[i] as? ExprefOp {
                 resolved.append(.expref(e.inner))

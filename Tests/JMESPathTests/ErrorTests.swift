@@ -79,6 +79,22 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(compileError("\"length\"(@)")?.kind, .syntax)
     }
 
+    func testEveryBuiltinIsKnown() throws {
+        let names = ["abs", "avg", "ceil", "contains", "ends_with", "floor", "join", "keys", "length", "map", "max",
+                     "max_by", "merge", "min", "min_by", "not_null", "reverse", "sort", "sort_by", "starts_with", "sum",
+                     "to_array", "to_number", "to_string", "type", "values"]
+        for name in names {
+            // One argument is the right count for some and an arity error for others, never an unknown function.
+            do {
+                _ = try Expression(compiling: "\(name)(@)")
+            } catch {
+                XCTAssertEqual(error.kind, .invalidArity, name)
+            }
+        }
+        XCTAssertEqual(compileError("Length(@)")?.kind, .unknownFunction)
+        XCTAssertEqual(compileError("length_(@)")?.kind, .unknownFunction)
+    }
+
     func testEvaluationErrors() throws {
         let t = try XCTUnwrap(evalError("abs(name)", ["name": "x"]))
         XCTAssertEqual(t.kind, .invalidType)
