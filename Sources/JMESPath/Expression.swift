@@ -18,7 +18,8 @@ public struct Expression: Sendable, Hashable {
     /// reported here.
     public func evaluate(_ data: JSON) throws(JMESPathError) -> JSON {
         do {
-            return try root.eval(data)
+            var value = data
+            return try root.eval(&value)
         } catch {
             throw JMESPathError(kind: error.kind, message: "\(error.message) (in \(JMESPathError.quote(text)))",
                                 column: nil, expression: text)

@@ -179,7 +179,7 @@ func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> J
         let a = try array(1)
         var out: [JSON] = []
         out.reserveCapacity(a.count)
-        for x in a { out.append(try e.eval(x)) }
+        try forEachElement(a) { (x) throws(JMESPathError) in out.append(try e.eval(&x)) }
         return .array(out)
 
     case .max, .min:
@@ -300,8 +300,9 @@ func sortKeys(_ a: [JSON], _ e: Op, _ name: String) throws(JMESPathError) -> Sor
     var ns: [JSONNumber] = []
     var ss: [String] = []
     var isNumbers = false
-    for (i, x) in a.enumerated() {
-        let k = try e.eval(x)
+    var i = 0
+    try forEachElement(a) { (x) throws(JMESPathError) in
+        let k = try e.eval(&x)
         switch k {
         case .number(let n) where i == 0 || isNumbers:
             isNumbers = true
@@ -314,6 +315,7 @@ func sortKeys(_ a: [JSON], _ e: Op, _ name: String) throws(JMESPathError) -> Sor
             let expected = i == 0 ? "a number or a string" : (isNumbers ? "a number like the first key" : "a string like the first key")
             throw evalError(.invalidType, "\(name)() expression must give \(expected), got \(k.typeName) for element \(i)")
         }
+        i += 1
     }
     return isNumbers ? .numbers(ns) : .strings(ss)
 }
