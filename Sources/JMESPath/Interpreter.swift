@@ -5,9 +5,10 @@ import FerryJSON
 // retain/release traffic, which dominated profiles of the enum-walking interpreter.
 //
 // Why `inout`: the value an op works on is passed `inout` purely so it can be handed over without a copy. With a
-// plain or `borrowing` parameter Swift copies an array element before the call (retaining every buffer an object
-// holds, then releasing them after), and that reference counting was most of the cost of a projection. Ops
-// never write to `v`; array elements are passed in place through `elements(of:_:)`.
+// plain or `borrowing` parameter Swift copies an array element before each call (retaining every buffer an
+// object holds, then releasing them), and that reference counting was most of the cost of a projection. Ops
+// never write to `v`. Array elements reach ops through `forEachElement`, which lends each one from a private
+// scratch slot (see there), so the shared document itself is only ever read.
 
 /// An evaluation node. Immutable after construction, hence safe to share between threads.
 class Op: @unchecked Sendable {
@@ -15,14 +16,30 @@ class Op: @unchecked Sendable {
     func eval(_ v: inout JSON) throws(JMESPathError) -> JSON { v }
 }
 
-/// Calls `body` with each element of `a` in place (no copies). The pointer is only ever read through:
-/// `a` may be shared with other threads evaluating the same document.
+/// Calls `body` with each element of `a`, without copying it (no reference counting per element).
+///
+/// Each element's bytes are copied into a private scratch slot that does not own them (no retain), and the slot
+/// is lent to `body`; it is never deinitialized, so no release either. This is sound because `a` keeps every
+/// element alive for the whole loop and ops never modify or consume the value they are given. The shared array
+/// is only read, so concurrent evaluations over one document do not race (checked with ThreadSanitizer).
 @inline(__always)
 func forEachElement(_ a: [JSON], _ body: (inout JSON) throws(JMESPathError) -> Void) throws(JMESPathError) {
     try a.withUnsafeBufferPointer { (buf) throws(JMESPathError) in
         guard let start = buf.baseAddress else { return }
-        let p = UnsafeMutablePointer(mutating: start)
-        for i in 0..<buf.count { try body(&p[i]) }
+        try lendEach(UnsafeRawPointer(start), buf.count, body)
+    }
+}
+
+/// Lends `count` JSON values stored contiguously at `start` to `body` through a scratch slot (see above).
+@inline(__always)
+func lendEach(_ start: UnsafeRawPointer, _ count: Int, _ body: (inout JSON) throws(JMESPathError) -> Void) throws(JMESPathError) {
+    let stride = MemoryLayout<JSON>.stride
+    let slot = UnsafeMutablePointer<JSON>.allocate(capacity: 1)
+    defer { slot.deallocate() }  // deallocated without deinitializing: the slot never owned its contents
+    let raw = UnsafeMutableRawPointer(slot)
+    for i in 0..<count {
+        raw.copyMemory(from: start + i * stride, byteCount: MemoryLayout<JSON>.size)
+        try body(&slot.pointee)
     }
 }
 
@@ -144,18 +161,17 @@ final class ValueProjectionOp: Op, @unchecked Sendable {
         guard case .object(let base) = try lhs.eval(&v) else { return .null }
         var out: [JSON] = []
         out.reserveCapacity(base.count)
-        // Values are read in place, as in `forEachElement` (this collection's API is untyped `rethrows`).
+        // Values are lent as in `forEachElement` (this collection's API is untyped `rethrows`).
         let failure = base.storage.values.withUnsafeBufferPointer { buf -> JMESPathError? in
             guard let start = buf.baseAddress else { return nil }
-            let p = UnsafeMutablePointer(mutating: start)
-            for i in 0..<buf.count {
-                do throws(JMESPathError) {
-                    let r = try rhs?.eval(&p[i]) ?? p[i]
-                    if case .null = r { continue }
+            do throws(JMESPathError) {
+                try lendEach(UnsafeRawPointer(start), buf.count) { (e) throws(JMESPathError) in
+                    let r = try rhs?.eval(&e) ?? e
+                    if case .null = r { return }
                     out.append(r)
-                } catch {
-                    return error
                 }
+            } catch {
+                return error
             }
             return nil
         }
