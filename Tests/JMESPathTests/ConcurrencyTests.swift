@@ -44,6 +44,7 @@ final class ConcurrencyTests: XCTestCase {
         total: sum(items[?size != null].size), \
         lens: map(&length(tags), items), \
         nested: items[*].extra.nested.v, \
+        values: items[*].extra.*.v, flat: items[].tags[], \
         owner: meta.owner, count: length(items)}
         """)
 
