@@ -330,6 +330,15 @@ enum SortKeys {
 /// keys that may still differ (long strings sharing an 8-byte prefix, integers beyond 2^53 mixed with
 /// doubles) are then ordered by a full comparison.
 func sortedOrder(_ keys: SortKeys) -> [Int] {
+    // A handful of keys: a stable insertion sort with exact comparisons, no packing or tables.
+    switch keys {
+    case .numbers(let ns) where ns.count <= 16:
+        return insertionOrder(ns.count) { numberLess(ns[$0], ns[$1]) }
+    case .strings(let ss) where ss.count <= 16:
+        return insertionOrder(ss.count) { codepointLess(ss[$0], ss[$1]) }
+    default:
+        break
+    }
     switch keys {
     case .numbers(let ns):
         var allInts = true
@@ -380,6 +389,23 @@ func sortedOrder(_ keys: SortKeys) -> [Int] {
     }
 }
 
+/// Stable insertion sort of 0..<n: an element moves left only past strictly greater ones.
+@inline(__always)
+func insertionOrder(_ n: Int, _ less: (Int, Int) -> Bool) -> [Int] {
+    var idx = Array(0..<n)
+    if n < 2 { return idx }
+    for i in 1..<n {
+        let x = idx[i]
+        var j = i
+        while j > 0 && less(x, idx[j - 1]) {
+            idx[j] = idx[j - 1]
+            j -= 1
+        }
+        idx[j] = x
+    }
+    return idx
+}
+
 /// A Double's bits rearranged so unsigned integer order matches numeric order (-0.0 and 0.0 coincide).
 @inline(__always)
 func orderedBits(_ d: Double) -> UInt64 {
@@ -396,6 +422,12 @@ func radixSortedIndices(_ keys: [UInt64]) -> [Int] {
     }
     let n = keys.count
     if n < 2 { return Array(0..<n) }
+    if n < 128 {
+        // Small inputs: a comparison sort beats clearing and scanning the radix tables.
+        var pairs = (0..<n).map { Pair(key: keys[$0], index: $0) }
+        pairs.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
+        return pairs.map(\.index)
+    }
     var counts = [Int](repeating: 0, count: 8 * 256)
     var a = [Pair](repeating: Pair(key: 0, index: 0), count: n)
     var b = a

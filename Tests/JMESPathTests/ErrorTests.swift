@@ -208,7 +208,7 @@ final class SortTests: XCTestCase {
         }
         for round in 0..<300 {
             let strings = round % 2 == 0
-            let n = rng.int(40)
+            let n = round % 10 == 0 ? 130 + rng.int(300) : rng.int(40)  // both the small-input and radix paths
             let items: [JSON] = (0..<n).map { i in ["k": strings ? .string(randomString()) : randomNumber(), "i": .int(i)] }
             let doc = JSON.array(items)
             let expected = referenceSortBy(items)
