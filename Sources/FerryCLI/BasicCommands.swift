@@ -12,7 +12,7 @@ enum FerryVersion {
 }
 
 /// Subcommands contributed by other areas; registered here so FerryCommand.swift stays one list.
-let extraCommands: [ParsableCommand.Type] = [
+let extraCommands: [ParsableCommand.Type] = runCommands + [
     CallCommand.self, OpsCommand.self, EmulatorCommand.self, DemoCommand.self,
 ]
 
