@@ -70,6 +70,8 @@ class Library:
         #: Seconds spent in dlopen plus the declarations (the Swift runtime initialises here).
         self.load_seconds = time.perf_counter() - started
         self._missing: List[str] = []
+        #: name -> declared ctypes function, for every function of SIGNATURES the library exports.
+        self.functions: Dict[str, Callable] = {}
         for name, (restype, argtypes) in SIGNATURES.items():
             try:
                 fn = getattr(self.cdll, name)
@@ -79,6 +81,7 @@ class Library:
             fn.restype = restype
             fn.argtypes = list(argtypes)
             setattr(self, name, fn)
+            self.functions[name] = fn
         for required in ("ferry_version_number", "ferry_free", "ferry_error_name"):
             if required in self._missing:
                 raise LibraryNotFoundError(f"{path} is not libferry (no {required})")
@@ -92,14 +95,15 @@ class Library:
 
     def has(self, name: str) -> bool:
         """Whether the loaded library exports the function ``name`` (e.g. ``"ferry_call"``)."""
-        return name in SIGNATURES and name not in self._missing
+        return name in self.functions
 
     def require(self, name: str) -> Callable:
         """The declared function ``name``, or UnsupportedError naming the library that lacks it."""
-        if not self.has(name):
+        fn = self.functions.get(name)
+        if fn is None:
             raise errors.error_class("unsupported")(
                 f"{self.path} (libferry {self.version}) does not export {name}", {"function": name})
-        return getattr(self, name)
+        return fn
 
     def take(self, p: ctypes.c_void_p) -> Optional[str]:
         """Copies and frees a string Ferry returned through an out parameter (NULL -> None)."""
