@@ -131,6 +131,8 @@ def candidates(package_dir: Optional[Path] = None) -> Iterator[Path]:
             if (parent / "Package.swift").is_file():
                 yield parent / ".build" / "debug" / LIBRARY_NAME
                 yield parent / ".build" / "release" / LIBRARY_NAME
+                # scripts/bench.sh builds release binaries in their own scratch path.
+                yield parent / ".build-release" / "release" / LIBRARY_NAME
                 break
 
 

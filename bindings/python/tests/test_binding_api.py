@@ -224,7 +224,8 @@ def test_discovery_order():
     found = [str(p) for p in _native.candidates(PACKAGE_DIR)]
     assert found[0] == str(PACKAGE_DIR / "libferry.so")
     if (REPO / "Package.swift").exists() and str(PACKAGE_DIR).startswith(str(REPO)):
-        assert found[1:] == [str(REPO / ".build/debug/libferry.so"), str(REPO / ".build/release/libferry.so")]
+        assert found[1:] == [str(REPO / ".build/debug/libferry.so"), str(REPO / ".build/release/libferry.so"),
+                             str(REPO / ".build-release/release/libferry.so")]
 
 
 def test_ferry_library_env_wins_and_is_not_replaced(lib):
