@@ -70,6 +70,34 @@ struct StoreBenchOptions: Sendable {
     func string(_ k: String, _ d: String) -> String { values[k] ?? d }
 }
 
+private final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Where finished units hand their run's next wake-up back to the scheduler loop.
+private final class WakeInbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [(wake: Double, id: String)] = []
+    private var running = 0
+    func begin() { lock.lock(); running += 1; lock.unlock() }
+    func end(_ id: String, _ wake: Double?) {
+        lock.lock()
+        running -= 1
+        if let wake { items.append((wake, id)) }
+        lock.unlock()
+    }
+    var inFlight: Int { lock.lock(); defer { lock.unlock() }; return running }
+    func take() -> [(wake: Double, id: String)] {
+        lock.lock(); defer { lock.unlock() }
+        let out = items
+        items.removeAll(keepingCapacity: true)
+        return out.sorted { $0.wake < $1.wake }
+    }
+}
+
 /// A counter shared by many tasks.
 private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
@@ -89,14 +117,20 @@ private struct BenchEnv {
     let emulator: Emulator
     let engine: Engine
 
+    let info: JSON
+
     static func make(store: String) async throws -> BenchEnv {
         // time_scale 0: the emulator's clock stands still, so the seeded task stays INCRMIGRATING for the whole run.
         let emulator = Emulator(config: try EmulatorConfig(json: ["port": 0, "time_scale": 0]))
         let info = try await emulator.start()
         _ = await emulator.admin("POST", "/_ferry/resources/huawei.dcs.task",
                                  ["task_id": .string(benchTaskID), "task_name": "bench", "status": "INCRMIGRATING"])
+        return BenchEnv(emulator: emulator, engine: try Engine(config: engineConfig(info, store: store)), info: info)
+    }
+
+    static func engineConfig(_ info: JSON, store: String, synchronous: String = "full") -> JSON {
         let key = JSON.string(EmulatorConfig.defaultAccessKeyID), secret = JSON.string(EmulatorConfig.defaultAccessKeySecret)
-        let config: JSON = [
+        return [
             "store": .string(store),
             "endpoints": info["endpoints"] ?? [:],
             "credentials": [
@@ -104,13 +138,30 @@ private struct BenchEnv {
                 "alibaba": ["access_key_id": key, "access_key_secret": secret],
             ],
             "regions": ["huawei": "cn-north-4", "alibaba": "cn-hangzhou"],
+            "runtime": ["synchronous": .string(synchronous)],
         ]
-        return BenchEnv(emulator: emulator, engine: try Engine(config: config))
     }
 
+    /// Creation is not what is measured: a separate engine on the same file creates the runs with
+    /// synchronous=NORMAL (quick); the measured engine (synchronous=FULL) then resumes them from the store, as a
+    /// restarted host process would.
+    func seedRuns(store: String, workflow: JSON, inputs: JSON, count: Int) async throws -> [String] {
+        let seeder = try Engine(config: Self.engineConfig(info, store: store, synchronous: "normal"))
+        var ids: [String] = []
+        ids.reserveCapacity(count)
+        for _ in 0..<count {
+            let s = try await seeder.runs.startRun(workflow: workflow, inputs: inputs, options: [:])
+            ids.append(s["run_id"]?.stringValue ?? "")
+        }
+        await seeder.shutdown()
+        return ids
+    }
+
+    /// Closes the engine (store and HTTP clients). The emulator is left running until the process exits:
+    /// stopping its server while client connections are still being accepted can trip a NIOAsyncWriter
+    /// precondition (seen once with 10,000 runs), and a benchmark must not lose its result to teardown.
     func shutdown() async {
         await engine.shutdown()
-        await emulator.stop()
     }
 }
 
@@ -253,11 +304,7 @@ func concurrentBench(_ o: StoreBenchOptions) async throws -> JSON {
     let env = try await BenchEnv.make(store: dir + "/runs.db")
     let wf = callWorkflow(steps: stepsPerRun)
     let inputs: JSON = ["task_id": .string(benchTaskID)]
-    var ids: [String] = []
-    for _ in 0..<nRuns {
-        let s = try await env.engine.runs.startRun(workflow: wf, inputs: inputs, options: [:])
-        ids.append(s["run_id"]?.stringValue ?? "")
-    }
+    let ids = try await env.seedRuns(store: dir + "/runs.db", workflow: wf, inputs: inputs, count: nRuns)
     let counter = Counter()
     let finished = Counter()
     let start = WallClock.monotonic()
@@ -332,6 +379,7 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
     let nRuns = o.int("runs", 10_000)
     let interval = o.double("interval", 30)
     let cycles = max(2, o.int("cycles", 2))
+    let driver = o.string("driver", "scheduler")
     let rssBefore = residentKB().rss
     let env = try await BenchEnv.make(store: dir + "/runs.db")
     let wf = pollWorkflow(interval: interval)
@@ -339,35 +387,80 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
     var ids: [String] = []
     ids.reserveCapacity(nRuns)
     let t0 = WallClock.monotonic()
-    for _ in 0..<nRuns {
-        let s = try await env.engine.runs.startRun(workflow: wf, inputs: inputs, options: [:])
-        ids.append(s["run_id"]?.stringValue ?? "")
-    }
+    ids = try await env.seedRuns(store: dir + "/runs.db", workflow: wf, inputs: inputs, count: nRuns)
     let createSeconds = WallClock.monotonic() - t0
     let rssAfterCreate = residentKB().rss
     let polls = Counter()
+    let stop = StopFlag()
     let runs = env.engine.runs
     let spacing = interval / Double(nRuns)
     let driveStart = WallClock.monotonic()
-    let drivers = Task {
-        await withTaskGroup(of: Void.self) { g in
-            for (i, id) in ids.enumerated() {
-                g.addTask {
-                    do {
-                        try await Task.sleep(nanoseconds: UInt64(Double(i) * spacing * 1e9))
-                        while !Task.isCancelled {
-                            let s = try await runs.advanceRun(id)
-                            polls.add()
-                            guard s["status"]?.stringValue == "waiting", let wake = s["next_wake_at"]?.doubleValue else {
-                                polls.fail("run \(id): \(s["status"]?.stringValue ?? "?") \(s["error"]?.serialized() ?? "")")
-                                return
+    let drivers: Task<Void, Never>
+    if driver == "tasks" {
+        // One task per run, sleeping until `next_wake_at` between units (what `drive` does).
+        drivers = Task {
+            await withTaskGroup(of: Void.self) { g in
+                for (i, id) in ids.enumerated() {
+                    g.addTask {
+                        do {
+                            try await Task.sleep(nanoseconds: UInt64(Double(i) * spacing * 1e9))
+                            while !stop.isSet {
+                                let s = try await runs.advanceRun(id)
+                                polls.add()
+                                guard s["status"]?.stringValue == "waiting", let wake = s["next_wake_at"]?.doubleValue else {
+                                    if !stop.isSet { polls.fail("run \(id): \(s["status"]?.stringValue ?? "?") \(s["error"]?.serialized() ?? "")") }
+                                    return
+                                }
+                                let d = wake - WallClock.now()
+                                if d > 0 { try await Task.sleep(nanoseconds: UInt64(d * 1e9)) }
                             }
-                            let d = wake - WallClock.now()
-                            if d > 0 { try await Task.sleep(nanoseconds: UInt64(d * 1e9)) }
+                        } catch is CancellationError {
+                        } catch {
+                            if !stop.isSet { polls.fail(String(describing: error)) }
                         }
-                    } catch is CancellationError {
-                    } catch {
-                        polls.fail(String(describing: error))
+                    }
+                }
+            }
+        }
+    } else {
+        // One scheduler loop: a queue of (next_wake_at, run) in wake order (a constant interval keeps it FIFO);
+        // due runs are advanced by child tasks, up to 64 in flight. No task exists for a run between its units.
+        let wallStart = WallClock.now()
+        let done = WakeInbox()
+        drivers = Task {
+            await withDiscardingTaskGroup { g in
+                var queue: [(wake: Double, id: String)] = ids.enumerated().map { (wallStart + Double($0.offset) * spacing, $0.element) }
+                var head = 0
+                while !stop.isSet {
+                    queue.append(contentsOf: done.take())
+                    let now = WallClock.now()
+                    var started = 0
+                    while head < queue.count, queue[head].wake <= now, done.inFlight < 64 {
+                        let id = queue[head].id
+                        head += 1
+                        started += 1
+                        done.begin()
+                        g.addTask {
+                            var wake: Double?
+                            do {
+                                let s = try await runs.advanceRun(id)
+                                polls.add()
+                                if s["status"]?.stringValue == "waiting", let w = s["next_wake_at"]?.doubleValue {
+                                    wake = w
+                                } else {
+                                    polls.fail("run \(id): \(s["status"]?.stringValue ?? "?") \(s["error"]?.serialized() ?? "")")
+                                }
+                            } catch {
+                                polls.fail(String(describing: error))
+                            }
+                            done.end(id, wake)
+                        }
+                    }
+                    if head > 50_000 { queue.removeFirst(head); head = 0 }
+                    if started == 0 {
+                        // Nothing due (or 64 in flight): sleep until the next wake, at most 20 ms.
+                        let next = head < queue.count ? queue[head].wake - now : 0.02
+                        try? await Task.sleep(nanoseconds: UInt64(min(0.02, max(0.001, next)) * 1e9))
                     }
                 }
             }
@@ -394,7 +487,8 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
         }
     }
     let wEnd = (cpu: cpuSeconds(), wall: WallClock.monotonic(), polls: polls.value)
-    drivers.cancel()
+    stop.set()
+    if driver == "tasks" { drivers.cancel() }  // wakes the sleepers; units in flight may end cancelled (not counted)
     await drivers.value
     await env.shutdown()
     let ws = windowStart ?? (0, driveStart, 0)
@@ -402,7 +496,7 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
     let sortedRSS = rssSamples.sorted()
     let steady = Array(rssSamples.suffix(Int(interval)))
     return [
-        "benchmark": "store-idle", "runs": .int(nRuns), "interval_s": .double(interval),
+        "benchmark": "store-idle", "runs": .int(nRuns), "interval_s": .double(interval), "driver": .string(driver),
         "create_seconds": .double((createSeconds * 10).rounded() / 10),
         "window_seconds": .double((window * 10).rounded() / 10),
         "polls_in_window": .int(wEnd.polls - ws.polls), "polls_total": .int(wEnd.polls),
