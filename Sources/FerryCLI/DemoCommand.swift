@@ -209,7 +209,8 @@ struct DemoCommand: AsyncParsableCommand {
                 return false
             }
             let task = await DemoAdmin.task(emulator, name: taskName)
-            if task?["status"]?.stringValue == "FULLMIGRATING",
+            let progress = Double(task?["stats"]?["full_migration_progress"]?.stringValue ?? "") ?? 0
+            if task?["status"]?.stringValue == "FULLMIGRATING", progress >= 25,
                let st = try? api.status(runID), st["status"]?.stringValue == "waiting",
                let wake = st["next_wake_at"]?.doubleValue, wake - WallClock.now() > 0.25 {
                 kill(child, SIGKILL)

@@ -48,7 +48,10 @@ for ((tick = 1; tick <= ${FERRY_MAX_TICKS:-200}; tick++)); do
     4)  gate=$(printf '%s' "$status" | "$FERRY" query waiting_on.gate | tr -d '"')
         if [ -z "${approve[$gate]+set}" ]; then printf '%s\n' "$status"; exit 4; fi
         echo "run-runbook.sh: approving gate '$gate'" >&2
-        "$FERRY" signal "$run_id" "$gate" --config "$FERRY_CONFIG" --payload "${approve[$gate]}" > /dev/null || exit $? ;;
+        # `ferry signal` exits with the run's state: 4 while the gate has not consumed the signal yet.
+        "$FERRY" signal "$run_id" "$gate" --config "$FERRY_CONFIG" --payload "${approve[$gate]}" > /dev/null
+        code=$?
+        if [ $code -ne 4 ] && [ $code -ne 3 ] && [ $code -ne 0 ]; then exit $code; fi ;;
     *)  printf '%s\n' "$status"; exit $code ;;
   esac
 done
