@@ -246,6 +246,7 @@ extension EmulatorCore {
                 return (ok(.object(out)), true)
             case ("POST", "reset", 1):
                 s.reset(seed: config.seed)
+                nonces.withLock { $0.removeAll() }
                 return (ok(["ok": true]), true)
             case ("GET", "faults", 1):
                 return (ok(["faults": .array(s.faults.faults.map(\.json))]), false)

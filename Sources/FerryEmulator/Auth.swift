@@ -79,7 +79,7 @@ enum Auth {
         guard abs(realNow - Double(date)) <= maxSkew else {
             return .failure(Errors.hwAuth("the request time is out of the allowed range"))
         }
-        if let declared = req.header(HuaweiSigner.contentSHA256Header), !req.body.isEmpty,
+        if let declared = req.header("x-sdk-content-sha256"), !req.body.isEmpty,
            declared != SigningHash.sha256Hex(req.body) {
             return .failure(Errors.hwAuth("verify aksk signature fail (payload hash)"))
         }

@@ -17,6 +17,7 @@ final class EmulatorCore: Sendable {
     /// Base URL once the server listens (for ready info and admin responses).
     let baseURL = Mutex<String?>(nil)
     private let persistLock = Mutex<Int>(0)
+    let nonces: Mutex<NonceCache>
 
     init(config: EmulatorConfig) {
         self.config = config
@@ -26,6 +27,7 @@ final class EmulatorCore: Sendable {
             s = loaded
         }
         state = Mutex(s)
+        nonces = Mutex(NonceCache(window: config.maxSkewSeconds * 2))
     }
 
     // MARK: request handling
@@ -61,12 +63,7 @@ final class EmulatorCore: Sendable {
             let result: Result<String, ProviderError>
             if family.isAlibaba {
                 result = Auth.alibaba(req, keys: keys, realNow: realNow, maxSkew: config.maxSkewSeconds) { nonce in
-                    self.state.withLock { s in
-                        s.pruneNonces(realNow: realNow, window: self.config.maxSkewSeconds * 2)
-                        if s.nonces[nonce] != nil { return true }
-                        s.nonces[nonce] = realNow
-                        return false
-                    }
+                    self.nonces.withLock { $0.seenBefore(nonce, now: realNow) }
                 }
             } else {
                 result = Auth.huawei(req, project: route.projectId, configuredProject: config.huaweiProjectID,

@@ -21,8 +21,6 @@ struct EmulatorState: Sendable, Codable {
 
     var audit: [AuditEntry] = []
     var nextAuditSeq = 1
-    /// Alibaba nonces seen recently (nonce -> real time first seen), to reject replays.
-    var nonces: [String: Double] = [:]
 
     init(config: EmulatorConfig) {
         clock = EmuClock(start: config.startTime ?? WallClock.now(), scale: config.timeScale)
@@ -65,15 +63,45 @@ struct EmulatorState: Sendable, Codable {
         nextDcsIP = 10
         audit = []
         nextAuditSeq = 1
-        nonces = [:]
         faults = FaultTable(seed: seed)
         rng = SeededRNG(seed: seed)
     }
 
-    /// Drops remembered nonces older than the allowed skew window.
-    mutating func pruneNonces(realNow: Double, window: Double) {
-        guard nonces.count > 4096 else { return }
-        nonces = nonces.filter { realNow - $0.value <= window }
+}
+
+/// Alibaba signature nonces seen within the replay window (FIFO eviction: amortized O(1) per request, bounded memory).
+struct NonceCache: Sendable {
+    private var seen: [String: Double] = [:]
+    private var order: [(String, Double)] = []
+    private var head = 0
+    let window: Double
+    let maxEntries: Int
+
+    init(window: Double, maxEntries: Int = 1_000_000) {
+        self.window = window
+        self.maxEntries = maxEntries
+    }
+
+    /// Remembers `nonce`; true when it was already seen within the window.
+    mutating func seenBefore(_ nonce: String, now: Double) -> Bool {
+        while head < order.count, now - order[head].1 > window || order.count - head > maxEntries {
+            if seen[order[head].0] == order[head].1 { seen.removeValue(forKey: order[head].0) }
+            head += 1
+        }
+        if head > 4096 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+        if let t = seen[nonce], now - t <= window { return true }
+        seen[nonce] = now
+        order.append((nonce, now))
+        return false
+    }
+
+    mutating func removeAll() {
+        seen = [:]
+        order = []
+        head = 0
     }
 }
 

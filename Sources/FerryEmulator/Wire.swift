@@ -29,14 +29,28 @@ public struct EmulatorRequest: Sendable {
 
     var query: [(String, String)] { Percent.parseQuery(rawQuery) }
 
+    /// Case-insensitive lookup without allocating (`name` must be lower-case ASCII).
     func header(_ name: String) -> String? {
-        let n = name.lowercased()
-        return headers.first { $0.0.lowercased() == n }?.1
+        headers.first { asciiEqualsLowered($0.0, name) }?.1
     }
 
     /// Path segments, each percent-decoded (an encoded `/` stays inside its segment).
     var segments: [String] {
         path.split(separator: "/", omittingEmptySubsequences: true).map { Percent.decode($0) }
+    }
+}
+
+@inline(__always)
+func asciiEqualsLowered(_ a: String, _ lower: String) -> Bool {
+    var ai = a.utf8.makeIterator(), bi = lower.utf8.makeIterator()
+    while true {
+        switch (ai.next(), bi.next()) {
+        case (nil, nil): return true
+        case (let x?, let y?):
+            let lx = (x >= 65 && x <= 90) ? x + 32 : x
+            if lx != y { return false }
+        default: return false
+        }
     }
 }
 
