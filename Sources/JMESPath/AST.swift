@@ -1,5 +1,8 @@
 import FerryJSON
 
+// Vocabulary shared by the parser and the evaluator: comparison operators and the built-in functions.
+// (The executable tree itself is in Interpreter.swift.)
+
 enum Comparator: Sendable {
     case eq, ne, lt, lte, gt, gte
 }

@@ -1,7 +1,14 @@
 import FerryJSON
 
-/// A compiled JMESPath expression. Immutable and `Sendable`: compile once, evaluate from any thread.
-/// Two expressions are equal when their source text is equal (equal text always compiles to the same tree).
+/// A compiled JMESPath expression (https://jmespath.org/specification.html). Immutable and `Sendable`: compile
+/// once, evaluate from any number of threads. Two expressions are equal when their source text is equal (equal
+/// text always compiles to the same tree).
+///
+///     let e = try Expression(compiling: "items[?state == 'running'].id")
+///     let ids = try e.evaluate(document)
+///
+/// Errors are `JMESPathError`s: syntax errors, unknown functions and wrong argument counts when compiling;
+/// argument type errors and a zero slice step when evaluating.
 public struct Expression: Sendable, Hashable {
     private let text: String
     let root: Op
