@@ -120,8 +120,12 @@ struct ProviderError: Error, Sendable {
     }
 }
 
-/// Error codes per provider. Where the references do not give the real code, these are chosen to look like the
-/// provider's (documented in docs/emulator.md via `Emulator.errorCatalog`).
+/// Error codes per provider. The shapes (fields, status, request-id placement) follow providers.md; where the
+/// references do not name the real code (gateway auth/throttling, DCS/DMS service codes), the code is chosen to look
+/// like the provider's: Alibaba InvalidAccessKeyId.NotFound 404, SignatureDoesNotMatch / IncompleteSignature /
+/// InvalidTimeStamp.Expired / SignatureNonceUsed 400, Throttling.User 429 (+ x-acs-retry-after); Huawei APIGW.0301 401,
+/// APIGW.0308 429, APIGW.0101 404; DCS.4001 400 (invalid parameter), DCS.4133 404 (no such task), DCS.4134 400 (status
+/// forbids the action), DCS.5000 5xx; DMS.00400002 400, DMS.00500000 5xx.
 enum Errors {
     // Alibaba gateway (POP) errors, shared by RocketMQ and MSE.
     static func aliAccessKeyNotFound() -> ProviderError {

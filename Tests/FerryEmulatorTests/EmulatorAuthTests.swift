@@ -155,3 +155,51 @@ extension String {
         return out + rest
     }
 }
+
+final class EmulatorEdgeTests: XCTestCase {
+    func testNonceCacheEvictsByWindowAndSize() {
+        var c = NonceCache(window: 10, maxEntries: 3)
+        XCTAssertFalse(c.seenBefore("a", now: 0))
+        XCTAssertTrue(c.seenBefore("a", now: 5))
+        XCTAssertFalse(c.seenBefore("a", now: 11), "outside the window a nonce may be reused")
+        for (i, n) in ["b", "c", "d", "e"].enumerated() { XCTAssertFalse(c.seenBefore(n, now: 12 + Double(i))) }
+        XCTAssertFalse(c.seenBefore("b", now: 16), "the oldest entry was evicted by the size bound")
+    }
+
+    func testEncodedPathAndQueryValuesVerify() async throws {
+        let h = try EmuHarness()
+        // Alibaba: an encoded '/' and space in a path parameter are signed verbatim; the call reaches the handler.
+        let (s, b) = await h.call(h.ali("FinishMigrationStage", method: "POST",
+                                        path: "/migrations/a%2Fb%20c/stages/MIGRATE_MESSAGE/finish"))
+        XCTAssertEqual(s, 400, "\(b)")
+        XCTAssertEqual(b["code"], "InvalidMigrationId")
+        // Alibaba RPC: spaces, '*', '~', '/', non-ASCII in query values ('+' on the wire, %20 in the signature).
+        let add = await h.call(h.ali("AddMigrationTask", method: "POST",
+                                     query: [("OriginInstanceName", "a b*~/é"), ("ProjectDesc", "x+y=z&w")]))
+        XCTAssertEqual(add.0, 200, "\(add.1)")
+        XCTAssertEqual(add.1["Data"]?["OriginInstanceName"], "a b*~/é")
+        XCTAssertEqual(add.1["Data"]?["ProjectDesc"], "x+y=z&w")
+        // Huawei: an encoded '/' in a path parameter and a space in the query.
+        var r = await h.call(h.hw("GET", "/migration-task/task%2F1%202"))
+        XCTAssertEqual(r.0, 404, "\(r.1)")
+        XCTAssertEqual(r.1["error_code"], "DCS.4133")
+        r = await h.call(h.hw("GET", "/migration-tasks", query: [("name", "a b/é"), ("limit", "5")]))
+        XCTAssertEqual(r.0, 200, "\(r.1)")
+    }
+
+    func testSecondEmulatorOnTheSamePortFails() async throws {
+        let a = Emulator(config: try EmulatorConfig(json: ["port": 0]))
+        let info = try await a.start()
+        let port = try XCTUnwrap(info["port"]?.intValue)
+        let b = Emulator(config: try EmulatorConfig(json: ["port": .int(port)]))
+        do {
+            _ = try await b.start()
+            XCTFail("binding a used port must fail")
+            await b.stop()
+        } catch {
+            XCTAssertEqual(error.code, .emulatorError)
+        }
+        await a.stop()
+        await a.stop()  // idempotent
+    }
+}
