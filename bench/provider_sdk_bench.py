@@ -6,7 +6,7 @@ Usage:
 
 With --port, the SDKs call an already running canned server, e.g. the one `ferry-bench providers --serve 120`
 starts (it prints {"port": N}), so Ferry and the SDKs are measured against the same server. Without --port the
-script starts `.build/release/ferry-bench providers --serve` (or the debug build) itself, and falls back to a
+script starts `.build/release/FerryBench providers --serve` (or the debug build) itself, and falls back to a
 Python ThreadingHTTPServer if neither binary exists (slower server: numbers are then a lower bound).
 Output: one JSON object with calls/s and p50/p99 latency per operation (same operations as ferry-bench providers).
 """
@@ -67,7 +67,7 @@ def python_server():
 
 def ferry_server():
     for kind in ("release", "debug"):
-        exe = os.path.join(ROOT, ".build", kind, "ferry-bench")
+        exe = os.path.join(ROOT, ".build", kind, "FerryBench")
         if os.path.exists(exe):
             p = subprocess.Popen([exe, "providers", "--serve", "600"], stdout=subprocess.PIPE, text=True)
             line = p.stdout.readline()

@@ -39,13 +39,13 @@ public final class ProviderClient: Sendable {
     }
 
     deinit {
-        // Clients that were never shut down are shut down here so their event loop resources are released.
+        // Clients that were never shut down are shut down here (without blocking: deinit may run on any thread).
         let all = clients.withLock { d -> [HTTPClient] in
             let v = Array(d.values)
             d.removeAll()
             return v
         }
-        for c in all { try? c.syncShutdown() }
+        for c in all { _ = c.shutdown() as EventLoopFuture<Void> }
     }
 
     /// Shuts down every pooled connection. Later calls fail with `closed`.

@@ -3,6 +3,7 @@ import FerryCore
 import FerryJSON
 @testable import FerryProviders
 import FerrySigning
+import Foundation
 import XCTest
 
 /// The client against a local scripted server: every error shape of providers.md, empty and HTML bodies,
@@ -305,4 +306,90 @@ final class ProviderClientTests: XCTestCase {
         }
         XCTAssertEqual(server.requests.count, 40)
     }
+}
+
+/// Proxies from the environment, NO_PROXY, CA bundle errors and log hygiene.
+final class ProviderClientEnvironmentTests: XCTestCase {
+    func testHTTPProxyIsUsedUnlessNoProxyMatches() async throws {
+        // AsyncHTTPClient tunnels through the proxy with CONNECT (also for plain HTTP); the test server answers the
+        // CONNECT with an empty 200 and then sees the tunnelled request on the same connection.
+        let proxy = try TestHTTPServer { req in req.method == "CONNECT" ? .respond(200, [], []) : .json(200, #"{"count":0}"#) }
+        defer { proxy.stop() }
+        let base: JSON = [
+            "credentials": ["huawei": ["ak": "HWAK", "sk": "HWSK", "project_id": "p1"]],
+            "endpoints": ["huawei.dcs": "http://dcs.example.invalid:8080"],
+            "http": ["connect_timeout_ms": 1000, "read_timeout_ms": 2000],
+        ]
+        let viaProxy = ProviderClient(config: try ProvidersConfig(config: base, environment: ["HTTP_PROXY": proxy.baseURL]),
+                                      logger: LogHook().logger(label: "t"))
+        let r = try await viaProxy.call("huawei.dcs.ListMigrationTask", params: ["limit": 5])
+        await viaProxy.shutdown()
+        XCTAssertEqual(r.body["count"], 0)
+        XCTAssertEqual(proxy.requests.count, 2)
+        XCTAssertEqual(proxy.requests.first?.method, "CONNECT")
+        XCTAssertEqual(proxy.requests.first?.target, "dcs.example.invalid:8080")
+        let seen = try XCTUnwrap(proxy.requests.last)
+        XCTAssertEqual(seen.target, "/v2/p1/migration-tasks?limit=5")
+        // The signed Host is the origin's.
+        XCTAssertEqual(seen.header("host"), "dcs.example.invalid:8080")
+
+        let bypass = ProviderClient(config: try ProvidersConfig(config: base, environment: [
+            "HTTP_PROXY": proxy.baseURL, "NO_PROXY": "example.invalid"]), logger: LogHook().logger(label: "t"))
+        do {
+            _ = try await bypass.call("huawei.dcs.ListMigrationTask", params: [:])
+            XCTFail("the .invalid host cannot resolve without the proxy")
+        } catch {
+            XCTAssertEqual(error.code, .unavailable, "\(error.details)")
+        }
+        await bypass.shutdown()
+        XCTAssertEqual(proxy.requests.count, 2)
+    }
+
+    func testUnreadableCABundle() async throws {
+        let c = ProviderClient(config: try ProvidersConfig(config: [
+            "credentials": ["huawei": ["ak": "a", "sk": "b", "project_id": "p"]], "regions": ["huawei": "cn-north-4"],
+            "http": ["ca_bundle": "/nonexistent/ca.pem"],
+        ], environment: [:]), logger: LogHook().logger(label: "t"))
+        do {
+            _ = try await c.call("huawei.dcs.ListMigrationTask", params: [:])
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual(error.code, .invalidArgument)
+            XCTAssertEqual(error.details["field"], "config.http.ca_bundle")
+        }
+        await c.shutdown()
+        XCTAssertTrue(try ProvidersConfig(config: nil, environment: [:]).verifyTLS)
+    }
+
+    func testLogsCarryNoSecrets() async throws {
+        let server = try TestHTTPServer { req in
+            req.header("x-acs-action") == "ListMigrationTask"
+                ? .json(200, #"{"RequestId":"r","Success":true}"#)
+                : .json(400, #"{"error_code":"DCS.4001","error_msg":"bad"}"#)
+        }
+        defer { server.stop() }
+        let hook = LogHook()
+        let records = LockedRecords()
+        hook.set(level: .trace) { _, record in records.append(record.serialized()) }
+        let c = ProviderClient(config: try ProvidersConfig(config: [
+            "credentials": ["alibaba": ["access_key_id": "AKLOG", "access_key_secret": "ali-log-secret", "security_token": "tok-log-secret"],
+                            "huawei": ["ak": "HWLOG", "sk": "hw-log-secret", "project_id": "p"]],
+            "endpoints": ["alibaba.mse": .string(server.baseURL), "huawei.dcs": .string(server.baseURL)],
+        ], environment: [:]), logger: hook.logger(label: "providers"))
+        _ = try await c.call("alibaba.mse.ListMigrationTask", params: [:])
+        _ = try? await c.call("huawei.dcs.SetOnlineMigrationTask", params: [
+            "task_id": "t", "migration_method": "full_amount_migration", "resume_mode": "auto",
+            "source_instance": ["addrs": "1.1.1.1:1", "password": "redis-log-secret"], "target_instance": ["id": "i"]])
+        await c.shutdown()
+        let all = records.all.joined(separator: "\n")
+        XCTAssertFalse(records.all.isEmpty)
+        for s in ["ali-log-secret", "tok-log-secret", "hw-log-secret", "redis-log-secret"] { XCTAssertFalse(all.contains(s), s) }
+    }
+}
+
+final class LockedRecords: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }

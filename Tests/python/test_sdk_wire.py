@@ -255,3 +255,44 @@ def test_all_catalog_operations_covered():
     names = [o["name"] for o in json.loads(out.stdout)]
     assert sorted(names) == sorted(c[0] for c in CASES)
     assert len(names) == 24
+
+
+def test_cli_key_value_params_and_errors(server):
+    env = dict(os.environ)
+    env.update({"HUAWEICLOUD_SDK_AK": HW_AK, "HUAWEICLOUD_SDK_SK": HW_SK, "HUAWEICLOUD_SDK_PROJECT_ID": HW_PROJECT})
+    for k in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
+        env.pop(k, None)
+    ep = ["--endpoint", f"huawei.dcs=http://127.0.0.1:{server.port}", "--endpoint", f"alibaba.mse=http://127.0.0.1:{server.port}"]
+    server.clear()
+    out = subprocess.run([FERRY, "call", "huawei.dcs.ListMigrationTask", "-p", "offset=0", "-p", "limit=10", "-p", "name=a b"]
+                         + ep, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {}
+    assert server.requests[0].target == f"/v2/{HW_PROJECT}/migration-tasks?limit=10&name=a%20b&offset=0"
+    # Nested fields with dotted keys; a string-typed parameter keeps digits as text.
+    server.clear()
+    out = subprocess.run([FERRY, "call", "huawei.dcs.SetOnlineMigrationTask", "-p", "task_id=123", "-p",
+                          "migration_method=full_amount_migration", "-p", "resume_mode=auto", "-p", "bandwidth_limit_mb=100",
+                          "-p", "source_instance.addrs=10.0.0.1:6379", "-p", "target_instance.id=i-1"] + ep,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(server.requests[0].body)
+    assert body["bandwidth_limit_mb"] == "100"
+    assert body["source_instance"] == {"addrs": "10.0.0.1:6379"}
+    assert server.requests[0].path == f"/v2/{HW_PROJECT}/migration/123/task"
+    # Missing Alibaba credentials: a structured error naming the variables, nothing sent.
+    server.clear()
+    out = subprocess.run([FERRY, "call", "alibaba.mse.ListMigrationTask"] + ep, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode != 0
+    assert "missing_credentials" in out.stderr and "ALIBABA_CLOUD_ACCESS_KEY_ID" in out.stderr
+    assert server.requests == []
+    # Validation errors name the parameter.
+    out = subprocess.run([FERRY, "call", "huawei.dcs.ShowMigrationTask", "-p", "bogus=1"] + ep, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "params.bogus" in out.stderr
+    # ferry ops NAME shows the full entry.
+    out = subprocess.run([FERRY, "ops", "huawei.dcs.ShowMigrationTask"], capture_output=True, text=True, timeout=60)
+    entry = json.loads(out.stdout)
+    assert entry["secret_response_fields"] == ["source_instance.password", "target_instance.password"]
+    assert entry["idempotency"] == "read" and entry["method"] == "GET"
