@@ -29,8 +29,9 @@ public func ferry_call(_ handle: OpaquePointer?, _ operation: CString?, _ params
         let engine = try engines.lookup(handle)
         let op = try readString(operation, field: "operation", limits: engine.limits)
         let params = try readJSON(paramsJSON, field: "params", limits: engine.limits, absent: [:])
-        let options = try readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:])
-        let reveal = try Options(options, field: "options").bool("reveal_secrets") ?? false
+        let options = try checkOptions(readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:]),
+                                       field: "options", schema: OptionSchemas.call)
+        let reveal = options["reveal_secrets"]?.boolValue ?? false
         return (engine, op, params, reveal)
     }
     switch prepared {
@@ -72,25 +73,56 @@ public func ferry_emulator_stop(_ handle: OpaquePointer?) -> Int32 {
     }
 }
 
-/// Reads typed fields of an options object, rejecting unknown ones by name.
-struct Options {
-    let object: JSONObject
-    let field: String
+/// The options objects hosts may pass, field by field: an unknown field or a wrongly typed value is an
+/// `invalid_argument` naming it, never silently ignored.
+enum OptionKind {
+    case bool, string, nonNegativeNumber, positiveInteger, nonNegativeInteger, stringMap
+}
 
-    init(_ value: JSON, field: String, allowed: Set<String>? = nil) throws(FerryError) {
-        guard case .object(let o) = value else { throw FerryError.invalidArgument(field, "expected a JSON object") }
-        if let allowed {
-            for k in o.keys where !allowed.contains(k) {
-                throw FerryError.invalidArgument("\(field).\(k)", "unknown field")
+enum OptionSchemas {
+    static let call: [String: OptionKind] = ["reveal_secrets": .bool]
+    static let start: [String: OptionKind] = [
+        "run_id": .string, "drive": .bool, "advance": .bool, "secrets": .stringMap, "budget_seconds": .nonNegativeNumber,
+        "max_units": .positiveInteger,
+    ]
+    static let advance: [String: OptionKind] = ["secrets": .stringMap]
+    static let drive: [String: OptionKind] = ["secrets": .stringMap, "budget_seconds": .nonNegativeNumber, "max_units": .positiveInteger]
+    static let history: [String: OptionKind] = ["after_seq": .nonNegativeInteger, "limit": .positiveInteger]
+}
+
+/// Checks an options object against its schema and returns it unchanged.
+@discardableResult
+func checkOptions(_ value: JSON, field: String, schema: [String: OptionKind]) throws(FerryError) -> JSON {
+    guard case .object(let o) = value else {
+        throw FerryError.invalidArgument(field, "expected a JSON object, got \(value.typeName)")
+    }
+    for (key, v) in o {
+        let name = "\(field).\(key)"
+        guard let kind = schema[key] else {
+            throw FerryError.invalidArgument(name, "unknown field (expected one of: \(schema.keys.sorted().joined(separator: ", ")))")
+        }
+        if v.isNull { continue }
+        switch kind {
+        case .bool:
+            if v.boolValue == nil { throw FerryError.invalidArgument(name, "expected true or false") }
+        case .string:
+            if v.stringValue == nil { throw FerryError.invalidArgument(name, "expected a string") }
+        case .nonNegativeNumber:
+            guard let d = v.doubleValue, d >= 0 else { throw FerryError.invalidArgument(name, "expected a number >= 0") }
+        case .positiveInteger:
+            guard let n = v.numberValue, n.isIntegral, let i = n.int64Value, i >= 1 else {
+                throw FerryError.invalidArgument(name, "expected an integer >= 1")
+            }
+        case .nonNegativeInteger:
+            guard let n = v.numberValue, n.isIntegral, let i = n.int64Value, i >= 0 else {
+                throw FerryError.invalidArgument(name, "expected an integer >= 0")
+            }
+        case .stringMap:
+            guard case .object(let m) = v else { throw FerryError.invalidArgument(name, "expected an object of strings") }
+            for (k, x) in m where x.stringValue == nil {
+                throw FerryError.invalidArgument("\(name).\(k)", "expected a string")
             }
         }
-        self.object = o
-        self.field = field
     }
-
-    func bool(_ key: String) throws(FerryError) -> Bool? {
-        guard let v = object[key], !v.isNull else { return nil }
-        guard let b = v.boolValue else { throw FerryError.invalidArgument("\(field).\(key)", "expected true or false") }
-        return b
-    }
+    return value
 }

@@ -31,7 +31,8 @@ public func ferry_run_start(_ handle: OpaquePointer?, _ workflowJSON: CString?, 
     runCall(handle, out) { engine throws(FerryError) in
         let doc = try readJSON(workflowJSON, field: "workflow", limits: engine.limits)
         let inputs = try readJSON(inputsJSON, field: "inputs", limits: engine.limits, absent: [:])
-        let options = try readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:])
+        let options = try checkOptions(readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:]),
+                                       field: "options", schema: OptionSchemas.start)
         return { () throws(FerryError) -> JSON in try await engine.runs.startRun(workflow: doc, inputs: inputs, options: options) }
     }
 }
@@ -41,7 +42,8 @@ public func ferry_run_advance(_ handle: OpaquePointer?, _ runID: CString?, _ opt
                               _ out: OutString?) -> Int32 {
     runCall(handle, out) { engine throws(FerryError) in
         let id = try readString(runID, field: "run_id", limits: engine.limits)
-        let options = try readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:])
+        let options = try checkOptions(readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:]),
+                                       field: "options", schema: OptionSchemas.advance)
         return { () throws(FerryError) -> JSON in try await engine.runs.advanceRun(id, options: options) }
     }
 }
@@ -51,7 +53,8 @@ public func ferry_run_drive(_ handle: OpaquePointer?, _ runID: CString?, _ optio
                             _ out: OutString?) -> Int32 {
     runCall(handle, out) { engine throws(FerryError) in
         let id = try readString(runID, field: "run_id", limits: engine.limits)
-        let options = try readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:])
+        let options = try checkOptions(readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:]),
+                                       field: "options", schema: OptionSchemas.drive)
         return { () throws(FerryError) -> JSON in try await engine.runs.driveRun(id, options: options) }
     }
 }
@@ -77,7 +80,8 @@ public func ferry_run_history(_ handle: OpaquePointer?, _ runID: CString?, _ opt
                               _ out: OutString?) -> Int32 {
     runCall(handle, out) { engine throws(FerryError) in
         let id = try readString(runID, field: "run_id", limits: engine.limits)
-        let options = try readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:])
+        let options = try checkOptions(readJSON(optionsJSON, field: "options", limits: engine.limits, absent: [:]),
+                                       field: "options", schema: OptionSchemas.history)
         return { () throws(FerryError) -> JSON in try engine.runs.runHistory(id, options: options) }
     }
 }
