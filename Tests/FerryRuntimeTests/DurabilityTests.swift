@@ -161,6 +161,41 @@ final class DurabilityTests: XCTestCase {
         }
     }
 
+    func testIdempotentWriteErrorAfterUnknownOutcomeIsVerified() async throws {
+        // The first stop takes effect but its response is lost; the repeat is refused ("already stopped").
+        let inv = FakeInvoker()
+        for op in ["svc.Stop", "svc.Update"] {
+            inv.on(op) { _, n throws(FerryError) in
+                if n == 1 { throw FerryError(.unavailable, "connection reset") }
+                throw FerryError(.invalidArgument, "task is TERMINATED; it cannot be stopped now")
+            }
+        }
+        inv.on("svc.Get") { p, _ in ["id": p["id"] ?? nil, "state": "TERMINATED"] }
+        let m = try makeManager(inv, clock: ManualClock(autoAdvance: true))
+        // With a check-state hint: the state shows the stop happened, so the step succeeds.
+        _ = try await m.startRun(workflow: ["ferry": 1, "steps": [["id": "stop", "call": "svc.Stop", "with": ["id": "t1"]]]],
+                                 inputs: nil, options: ["run_id": "a"])
+        let a = try await m.driveRun("a")
+        XCTAssertEqual(a["status"], "succeeded", "\(a)")
+        XCTAssertEqual(inv.count("svc.Stop"), 2)
+        XCTAssertEqual(try events(m, "a").first { $0["type"] == "reconciled" }?["data"]?["action"], "adopted")
+        // Without a hint: an operator decides (never a false failure that would run compensation).
+        _ = try await m.startRun(workflow: ["ferry": 1, "steps": [["id": "u", "call": "svc.Update", "with": ["id": "t1"]]],
+                                            "on_failure": [["id": "undo", "call": "svc.Delete"]]],
+                                 inputs: nil, options: ["run_id": "b"])
+        let b = try await m.driveRun("b")
+        XCTAssertEqual(b["status"], "needs_attention", "\(b)")
+        XCTAssertEqual(inv.count("svc.Delete"), 0)
+        _ = try m.signalRun("b", name: "ferry.resolve", payload: ["action": "succeed"])
+        let b2 = try await m.driveRun("b")
+        XCTAssertEqual(b2["status"], "succeeded")
+        // A genuine error with no earlier unknown outcome still fails at once.
+        inv.on("svc.Update") { _, _ throws(FerryError) in throw FerryError(.invalidArgument, "bad") }
+        _ = try await m.startRun(workflow: ["ferry": 1, "steps": [["id": "u", "call": "svc.Update"]]], inputs: nil, options: ["run_id": "c"])
+        let c = try await m.driveRun("c")
+        XCTAssertEqual(c["status"], "failed")
+    }
+
     func testRepeatedDeleteNotFoundMeansDone() async throws {
         let inv = FakeInvoker()
         inv.on("svc.Delete") { _, n throws(FerryError) in

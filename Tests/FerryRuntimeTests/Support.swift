@@ -11,11 +11,13 @@ final class FakeInvoker: OperationInvoker, @unchecked Sendable {
     private let state = Mutex<(calls: [Call], handlers: [String: Handler])>(([], [:]))
     var idempotencies: [String: OperationIdempotency] = [
         "svc.Get": .read, "svc.Update": .idempotentWrite, "svc.Create": .nonIdempotentWrite, "svc.List": .read,
-        "svc.Status": .read, "svc.Delete": .idempotentWrite, "svc.Hang": .read, "svc.CreateNoHint": .nonIdempotentWrite, "svc.Set": .nonIdempotentWrite,
+        "svc.Status": .read, "svc.Delete": .idempotentWrite, "svc.Hang": .read, "svc.CreateNoHint": .nonIdempotentWrite, "svc.Set": .nonIdempotentWrite, "svc.Stop": .idempotentWrite,
     ]
     var hints: [String: ReconciliationHint] = [
         "svc.Create": ReconciliationHint(listOperation: "svc.List", listParams: [("region", .param("region")), ("page", .value(1))],
                                          items: "items", match: [(field: "name", param: "name")], idField: "id", responseIDField: "id"),
+        "svc.Stop": ReconciliationHint(strategy: .checkState, listOperation: "svc.Get", listParams: [("id", .param("id"))],
+                                       items: nil, match: [(field: "id", param: "id")], stateField: "state", notDoneValues: ["RUNNING"]),
         "svc.Set": ReconciliationHint(strategy: .checkState, listOperation: "svc.Get", listParams: [("id", .param("id"))],
                                       items: nil, match: [(field: "id", param: "id")], stateField: "state", notDoneValues: ["PENDING"]),
     ]

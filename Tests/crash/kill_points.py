@@ -4,7 +4,7 @@ driving `ferry drive` process at random points, hundreds of times; then check fr
 no run repeated a side effect (one CreateOnlineMigrationTask and one SetOnlineMigrationTask per task name) and
 that every run reached a safe end (succeeded, or needs_attention with evidence).
 
-Usage: python3 Tests/crash/kill_points.py [--runs 12] [--kills 200] [--parallel 4] [--seed 1]
+Usage: python3 Tests/crash/kill_points.py [--runs 24] [--kills 200] [--parallel 4] [--seed 1]
 Needs the CLI built (swift build --product ferry-cli). Exit 0 when all checks pass. Prints a closing line
 "N passed, M failed".
 """
@@ -35,7 +35,7 @@ def http(method, url, body=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=12)
+    ap.add_argument("--runs", type=int, default=24)
     ap.add_argument("--kills", type=int, default=200, help="minimum number of SIGKILLs in total")
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
@@ -62,6 +62,13 @@ def main():
             {"operation": "huawei.dcs.*", "kind": "server_error", "status": 503, "probability": 0.1},
             {"operation": "huawei.dcs.*", "kind": "throttle", "probability": 0.05},
         ]})
+        # A short attempt timeout keeps the lease a killed driver leaves behind short (lease = timeout + 5 s).
+        workflow = os.path.join(work, "workflow.yaml")
+        with open(WORKFLOW) as f:
+            text = f.read()
+        assert "attempt_timeout: 30s" in text
+        with open(workflow, "w") as f:
+            f.write(text.replace("attempt_timeout: 30s", "attempt_timeout: 2s"))
         engine = {"store": os.path.join(work, "runs.db"), "endpoints": ready["endpoints"],
                   "credentials": {"huawei": {"ak": "FERRYTESTKEY", "sk": "ferry-test-secret",
                                              "project_id": ready["huawei_project_id"]}},
@@ -81,7 +88,7 @@ def main():
             task = f"crash-task-{i}"
             inputs = {"task_name": task, "vpc_id": "vpc-1", "subnet_id": "subnet-1", "security_group_id": "sg-1",
                       "source_addrs": "10.0.0.12:6379", "target_instance_id": "dcs-1"}
-            r = subprocess.run([FERRY, "start", WORKFLOW, "--config", cfg, "--run-id", run_id, "--inputs", "/dev/stdin"]
+            r = subprocess.run([FERRY, "start", workflow, "--config", cfg, "--run-id", run_id, "--inputs", "/dev/stdin"]
                                + SECRETS, input=json.dumps(inputs), capture_output=True, text=True)
             if r.returncode not in (0, 3):
                 results[run_id] = ("start_failed", r.stderr.strip())
@@ -116,7 +123,7 @@ def main():
                 if code == 1 and "busy" in err:
                     with lock:
                         stats["busy"] += 1
-                    time.sleep(0.3)
+                    time.sleep(0.5)
                     continue
                 status = json.loads(out) if out.strip() else {}
                 results[run_id] = (status.get("status", f"exit {code}"), status.get("attention") or status.get("error") or err.strip())

@@ -219,6 +219,8 @@ final class Execution {
         switch action {
         case "retry":
             st.inFlight = nil
+            st.verify = false
+            st.uncertain = false
             st.status = .running
             st.nextAt = nil
             put(st)
@@ -416,7 +418,7 @@ final class Execution {
         run.wakeAt = nil
         let timeout = attemptTimeout(spec, st)
         // Durable BEFORE the side effect: a crash from here on leaves `in_flight` set for recovery.
-        try flush(release: false, leaseUntil: now + max(m.leaseSeconds, (timeout ?? 0) + 30))
+        try flush(release: false, leaseUntil: now + max(m.leaseSeconds, (timeout ?? 0) + 5))
         if m.hooks.shouldCrash(.beforeInvoke, step: spec.id, attempt: attemptNo) { throw .simulatedCrash(.beforeInvoke) }
         acted = true
         let result = await invoke(op, p, timeout: timeout)
@@ -446,6 +448,26 @@ final class Execution {
             let ambiguous = (e.code == .timeout || e.code == .unavailable || e.details["ambiguous"]?.boolValue == true)
                 && e.details["sent"]?.boolValue != false
             if case .call = spec.kind, idem == .nonIdempotentWrite, ambiguous { st.inFlight = attemptNo } else { st.inFlight = nil }
+            if case .call = spec.kind, idem == .idempotentWrite, ambiguous { st.uncertain = true }
+            let retrying = spec.retry.applies(to: e) && st.failures + 1 < spec.retry.maxAttempts
+            if case .call = spec.kind, idem == .idempotentWrite, st.uncertain, !ambiguous, !retrying {
+                // This error may only mean an earlier attempt already did the job ("already stopped"):
+                // verify before failing the step (and running compensation on a false failure).
+                st.failures += 1
+                emit("attempt_failed", spec.id, ["attempt": .int(attemptNo), "error": e.json, "verify": true])
+                if m.invoker.reconciliation(for: op) == nil {
+                    st.inFlight = attemptNo
+                    return attention(spec, &st, reason: "attempt \(attemptNo) of idempotent '\(op)' failed (\(e.code.name)) after an earlier attempt whose outcome is unknown; that attempt may have taken effect",
+                                     evidence: ["error": e.json])
+                }
+                st.inFlight = attemptNo
+                st.verify = true
+                st.status = .running
+                put(st)
+                run.status = .running
+                run.wakeAt = nil
+                return .stop
+            }
             return retryOrFail(spec, &st, e, attempt: attemptNo)
         }
     }
@@ -542,8 +564,9 @@ final class Execution {
         let idem = m.invoker.idempotency(of: op)
         var isPoll = false
         if case .poll = spec.kind { isPoll = true }
-        if isPoll || idem == .read || idem == .idempotentWrite {
+        if isPoll || idem == .read || (idem == .idempotentWrite && !st.verify) {
             st.inFlight = nil
+            if idem == .idempotentWrite { st.uncertain = true }
             put(st)
             emit("attempt_recovered", spec.id, ["attempt": .int(attempt), "action": "resend",
                                                  "idempotency": .string(idem?.rawValue ?? "read")])
@@ -580,7 +603,7 @@ final class Execution {
         let lookingFor: JSON = .object(lookingForObj)
         emit("reconcile_started", spec.id, ["attempt": .int(attempt), "strategy": .string(hint.strategy.rawValue),
                                             "list_operation": .string(hint.listOperation), "match": sanitize(lookingFor)])
-        try flush(release: false, leaseUntil: now + max(m.leaseSeconds, (spec.attemptTimeout ?? 0) + 30))
+        try flush(release: false, leaseUntil: now + max(m.leaseSeconds, (spec.attemptTimeout ?? 0) + 5))
         acted = true
         let result = await invoke(hint.listOperation, .object(listParams), timeout: attemptTimeout(spec, st))
         st = step(spec.id)
@@ -617,6 +640,9 @@ final class Execution {
         func resend(_ why: String) -> Next {
             st.inFlight = nil
             st.failures = 0
+            // The lookup showed the earlier attempt did not take effect: the next send's outcome is genuine.
+            st.uncertain = false
+            st.verify = false
             st.status = .running
             put(st)
             emit("reconciled", spec.id, ["attempt": .int(attempt), "found": .int(matches.count), "action": "resend", "why": .string(why)])
@@ -629,6 +655,7 @@ final class Execution {
                 out["reconciled_item"] = item
             }
             st.inFlight = nil
+            st.verify = false
             emit("reconciled", spec.id, ["attempt": .int(attempt), "found": .int(matches.count), "action": "adopted"])
             succeed(spec, &st, output: sanitize(out))
             return .proceed

@@ -94,6 +94,11 @@ struct StepRecord: Sendable {
     /// Consecutive failed attempts (for a poll: failed polls in a row).
     var failures = 0
     var polls = 0
+    /// An earlier attempt of this (idempotent) write may have taken effect without our knowing: a later
+    /// attempt's error can be the consequence of that success, so it is verified before failing the step.
+    var uncertain = false
+    /// The next unit must verify (reconcile) the in-flight attempt even though the operation is idempotent.
+    var verify = false
 
     init(stepID: String) { self.stepID = stepID }
 
@@ -104,6 +109,8 @@ struct StepRecord: Sendable {
         if let finishedAt { o["finished_at"] = .double(finishedAt) }
         if let deadline { o["deadline"] = .double(deadline) }
         if let nextAt { o["next_at"] = .double(nextAt) }
+        if uncertain { o["uncertain"] = true }
+        if verify { o["verify"] = true }
         return .object(o)
     }
 
@@ -115,6 +122,8 @@ struct StepRecord: Sendable {
         finishedAt = s["finished_at"]?.doubleValue
         deadline = s["deadline"]?.doubleValue
         nextAt = s["next_at"]?.doubleValue
+        uncertain = s["uncertain"]?.boolValue ?? false
+        verify = s["verify"]?.boolValue ?? false
     }
 
     var summary: JSON {
