@@ -196,7 +196,10 @@ struct DemoCommand: AsyncParsableCommand {
         out.line("  started run \(runID) in the store; a child process drives it:")
         let exe = DemoFiles.selfExecutable()
         let childArgs = DemoRuns.driveArguments(runID: runID, configFile: configFile, secrets: secrets)
-        out.line("    $ ferry \(childArgs.map { $0.contains("password") || $0.contains("=demo-") ? DemoFiles.maskSecretArg($0) : $0 }.joined(separator: " "))")
+        // Shown as typed in the work directory, secrets masked.
+        let shown = childArgs.map { $0.contains("=demo-") ? DemoFiles.maskSecretArg($0) : ($0 == configFile ? "engine.json" : $0) }
+            .joined(separator: " ")
+        out.line("    $ ferry \(shown)")
         let child = try DemoProcess.spawn(exe, childArgs, log: dir + "/child-1.log")
 
         // Kill it once the migration is under way (the full sync is running) and the child sits between units
@@ -209,6 +212,7 @@ struct DemoCommand: AsyncParsableCommand {
                 return false
             }
             let task = await DemoAdmin.task(emulator, name: taskName)
+            out.status("    child pid \(child): task \(task?["status"]?.stringValue ?? "-")  full sync \(task?["stats"]?["full_migration_progress"]?.stringValue ?? "0")%")
             let progress = Double(task?["stats"]?["full_migration_progress"]?.stringValue ?? "") ?? 0
             if task?["status"]?.stringValue == "FULLMIGRATING", progress >= 25,
                let st = try? api.status(runID), st["status"]?.stringValue == "waiting",
@@ -217,6 +221,7 @@ struct DemoCommand: AsyncParsableCommand {
                 _ = DemoProcess.wait(child)
                 killedAt = ["step": st["current_step"] ?? .null,
                             "progress": task?["stats"]?["full_migration_progress"] ?? .null]
+                out.clearStatus()
                 break
             }
             try await Task.sleep(nanoseconds: 30_000_000)
@@ -235,7 +240,7 @@ struct DemoCommand: AsyncParsableCommand {
         _ = try api.signal(runID, name: "cutover", payload: ["approved_by": "ferry demo (pre-approved)"])
         out.line("  cutover pre-approved (the signal waits in the store for the gate)")
         out.line("  a fresh process resumes the run from the store:")
-        out.line("    $ ferry \(childArgs.map { $0.contains("=demo-") ? DemoFiles.maskSecretArg($0) : $0 }.joined(separator: " "))")
+        out.line("    $ ferry \(shown)")
         let t1 = WallClock.monotonic()
         var code: Int32?
         var attempt = 0
