@@ -320,3 +320,17 @@ def test_ferry_step_exit_codes(cli_emulator: Dict) -> None:
     assert json.loads(done.stdout)["status"] == "succeeded" and "succeeded" in done.stderr
     p = subprocess.run([str(SHELL / "ferry-step")], capture_output=True, text=True, timeout=60, env=env)
     assert p.returncode != 0 and "usage" in p.stderr
+
+
+def test_workflow_language_documents_every_field() -> None:
+    """Every key the parser accepts (Document.swift) is documented, so a new field cannot go unmentioned."""
+    source = (REPO / "Sources" / "FerryRuntime" / "Workflow" / "Document.swift").read_text()
+    keys = set()
+    for name in ("topKeys", "stepKinds", "commonStepKeys", "kindKeys", "retryKeys"):
+        m = re.search(rf"static let {name}[^=]*=\s*(\[.*?\])\n", source, re.S)
+        assert m, f"Document.swift: {name} not found"
+        keys |= set(re.findall(r'"([a-z_]+)"', m.group(1)))
+    keys |= {"type", "default", "required", "description", "secret", "for", "until", "signal", "step", "attempt"}
+    doc = (DOCS / "workflow-language.md").read_text()
+    missing = sorted(k for k in keys if f"`{k}`" not in doc and f"`{k}:" not in doc and f"{{{k}:" not in doc)
+    assert not missing, f"docs/workflow-language.md does not mention: {missing}"
