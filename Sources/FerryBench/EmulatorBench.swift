@@ -7,7 +7,7 @@ import Foundation
 // `ferry-bench emulator [--seconds N] [--connections C]`
 //
 // 1. In-process: requests/s through the emulator's full request path (routing, signature verification, state) with
-//    64 concurrent tasks — Huawei ListMigrationTask (one signed request replayed: SDK-HMAC-SHA256 has no nonce) and
+//    64 concurrent tasks — Huawei DCS ShowMigrationTask (one signed request replayed: SDK-HMAC-SHA256 has no nonce) and
 //    Alibaba ListMigrationTask (signed fresh per request: ACS3 nonces are single-use, so signing cost is included).
 // 2. Over loopback HTTP with wrk: the same signed Huawei request (headers set by a Lua script), and the unsigned
 //    admin health endpoint as the loopback floor.
@@ -34,9 +34,10 @@ final class ResultBox: @unchecked Sendable { var value: JSON = .null }
 
 private let benchProject = EmulatorConfig.defaultHuaweiProjectID
 
-func signedHuaweiList(host: String) -> EmulatorRequest {
-    let path = "/v2/\(benchProject)/migration-tasks"
-    let query = [("limit", "10"), ("offset", "0")]
+/// ShowMigrationTask: the call a workflow makes most (polling one task).
+func signedHuaweiShow(host: String, taskID: String) -> EmulatorRequest {
+    let path = "/v2/\(benchProject)/migration-task/\(taskID)"
+    let query: [(String, String)] = []
     var r = SignableRequest(method: "GET", path: path, query: query, headers: [
         ("Content-Type", "application/json"), ("User-Agent", "huaweicloud-usdk-python/3.0; ferry-bench"),
     ])
@@ -114,11 +115,13 @@ func emulatorBench(seconds: Double, connections: Int) async -> JSON {
     defer { Task { await emulator.stop() } }
     let base = info["base_url"]?.stringValue ?? ""
     let host = String(base.dropFirst("http://".count))
-    // A few tasks so the list does real work.
+    var taskID = ""
     for n in 0..<5 {
-        _ = await emulator.admin("POST", "/_ferry/resources/huawei.dcs.task", ["task_name": .string("bench-\(n)x"), "status": "INCRMIGRATING"])
+        let t = await emulator.admin("POST", "/_ferry/resources/huawei.dcs.task",
+                                     ["task_name": .string("bench-\(n)x"), "status": "INCRMIGRATING"])
+        taskID = t["task_id"]?.stringValue ?? taskID
     }
-    let hw = signedHuaweiList(host: host)
+    let hw = signedHuaweiShow(host: host, taskID: taskID)
     let (hwRate, hwBad) = await inProcessRate(emulator, seconds: seconds, concurrency: connections) { hw }
     let (aliRate, aliBad) = await inProcessRate(emulator, seconds: seconds, concurrency: connections) {
         signedAlibabaList(host: host)
@@ -127,7 +130,8 @@ func emulatorBench(seconds: Double, connections: Int) async -> JSON {
     let wrkFloor = runWrk(url: base + "/_ferry/health", seconds: seconds, connections: connections, headers: [])
     await emulator.stop()
     return [
-        "benchmark": "emulator", "seconds": .double(seconds), "connections": .int(connections),
+        "benchmark": "emulator", "huawei_operation": "huawei.dcs.ShowMigrationTask",
+        "alibaba_operation": "alibaba.mse.ListMigrationTask", "seconds": .double(seconds), "connections": .int(connections),
         "in_process_huawei_signed_rps": .double(hwRate.rounded()), "in_process_huawei_errors": .int(hwBad),
         "in_process_alibaba_sign_and_verify_rps": .double(aliRate.rounded()), "in_process_alibaba_errors": .int(aliBad),
         "http_wrk_huawei_signed_rps": wrkSigned.map { .double($0) } ?? .null,

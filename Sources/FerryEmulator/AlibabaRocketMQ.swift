@@ -228,8 +228,8 @@ extension EmulatorState {
     }
 
     static func envelope(_ requestId: String, _ data: JSON) -> JSON {
-        ["requestId": .string(requestId), "success": true, "code": .null, "message": .null, "httpStatusCode": 200,
-         "dynamicCode": .null, "dynamicMessage": .null, "data": data]
+        obj(["requestId": .string(requestId), "success": true, "code": .null, "message": .null, "httpStatusCode": 200,
+             "dynamicCode": .null, "dynamicMessage": .null, "data": data])
     }
 
     // MARK: B.1 ListMigrations

@@ -85,11 +85,11 @@ extension DcsTask {
         let ops = status == "FULLMIGRATING" && fullDuration > 0 ? sourceKeys / fullDuration
             : (status == "INCRMIGRATING" ? timings.dcsIncrOpsPerS : 0)
         func fmt(_ d: Double) -> String { String(Int64(d.rounded(.down))) }
-        return [
+        return obj([
             "full_migration_progress": .string(fmt(p * 100)), "offset": .string(fmt(incr)),
             "source_dbsize": .string(fmt(sourceKeys)), "target_dbsize": .string(fmt(keys)),
             "target_input_kbps": .string(fmt(kbps)), "target_ops": .string(fmt(ops)), "is_migrating": .bool(migratingNow),
-        ]
+        ])
     }
 
     static func scrubbed(_ box: JSONBox?) -> JSON {
@@ -99,7 +99,7 @@ extension DcsTask {
     }
 
     var detailJSON: JSON {
-        var o: JSONObject = [
+        var o = obj([
             "task_id": .string(id), "task_name": .string(name), "description": .string(description ?? ""),
             "status": .string(status), "migration_type": .string(migrationType),
             "migration_method": .string(migrationMethod ?? ""), "ecs_tenant_private_ip": .string(privateIP),
@@ -109,7 +109,7 @@ extension DcsTask {
             "tenant_vpc_id": .string(vpcId ?? ""), "tenant_subnet_id": .string(subnetId ?? ""),
             "tenant_security_group_id": .string(securityGroupId ?? ""),
             "bandwidth_limit_mb": .string(bandwidthLimitMb ?? ""), "task_status": .string(status),
-        ]
+        ]).objectValue ?? [:]
         if let b = backupFiles { o["backup_files"] = b.value }
         if source != nil { o["source_instance"] = Self.scrubbed(source) }
         if target != nil { o["target_instance"] = Self.scrubbed(target) }
@@ -122,7 +122,7 @@ extension DcsTask {
         let dataSource = migrationType == "backupfile_import"
             ? (backupFiles?.value["bucket_name"]?.stringValue ?? backupFiles?.value["backup_id"]?.stringValue ?? "")
             : (src?["addrs"]?.stringValue ?? "")
-        return [
+        return obj([
             "task_id": .string(id), "task_name": .string(name), "status": .string(status),
             "migration_type": .string(migrationType), "migration_method": .string(migrationMethod ?? ""),
             "ecs_tenant_private_ip": .string(privateIP), "data_source": .string(dataSource),
@@ -141,7 +141,7 @@ extension DcsTask {
             "error_message": .string(errorMessage ?? ""),
             "released_at": .string(releasedAt.map { CivilTime.dcs($0) } ?? ""), "version": "2.0",
             "resume_mode": .string(resumeMode ?? "manual"), "supported_features": [],
-        ]
+        ])
     }
 
     func adminJSON(_ now: Double, _ timings: EmulatorTimings) -> JSON {

@@ -1,6 +1,12 @@
 import FerryCore
 import FerryJSON
+import OrderedCollections
 import Synchronization
+
+/// An object from keys known to be unique (hot response paths: skips the dictionary literal's uniquing merge).
+func obj(_ pairs: KeyValuePairs<String, JSON>) -> JSON {
+    .object(JSONObject(OrderedDictionary(uncheckedUniqueKeysWithValues: pairs)))
+}
 
 // Small helpers shared by the emulator: civil time formatting, a seeded RNG, id generation, JSON accessors.
 
