@@ -240,7 +240,7 @@ def test_cli_session_runs(tmp_path: Path) -> None:
 def cli_emulator(tmp_path: Path) -> Iterator[Dict]:
     """`ferry emulator` as a subprocess (fast clock), and an engine config file pointing at it."""
     cfg = tmp_path / "emulator.json"
-    cfg.write_text(json.dumps({"time_scale": 20, "timings": {"dcs_vm_create_s": 20, "dcs_full_s": 60, "dcs_stop_s": 10}}))
+    cfg.write_text(json.dumps({"time_scale": 40, "timings": {"dcs_vm_create_s": 20, "dcs_full_s": 60, "dcs_stop_s": 10}}))
     proc = subprocess.Popen([CLI, "emulator", "--port", "0", "--config", str(cfg)], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, env=clean_env())
     try:
