@@ -292,7 +292,7 @@ def test_shell_run_runbook_stops_at_an_unapproved_gate(cli_emulator: Dict) -> No
 
 
 def test_ferry_step_exit_codes(cli_emulator: Dict) -> None:
-    env = shell_env(cli_emulator["config"], FERRY_BUDGET="0")
+    env = shell_env(cli_emulator["config"], FERRY_MODE="advance")
     inputs = cli_emulator["tmp"] / "inputs.json"
     inputs.write_text(json.dumps(DCS_INPUTS))
     start = subprocess.run([CLI, "start", str(REPO / "examples/workflows/dcs-online-redis-migration.yaml"),
@@ -300,7 +300,7 @@ def test_ferry_step_exit_codes(cli_emulator: Dict) -> None:
                             "--secret", "source_password=shell-src-pw", "--secret", "target_password=shell-dst-pw"],
                            capture_output=True, text=True, timeout=60, env=env)
     assert start.returncode == 3, start.stdout + start.stderr
-    # With no budget, each step does its unit and hands back: 3 (come back at next_wake_at) until the gate.
+    # In advance mode each step does one unit and hands back: 3 (come back at next_wake_at) until the gate.
     codes = []
     for _ in range(100):
         p = subprocess.run([str(SHELL / "ferry-step"), "step-1"], capture_output=True, text=True, timeout=60, env=env)
@@ -315,7 +315,7 @@ def test_ferry_step_exit_codes(cli_emulator: Dict) -> None:
                          text=True, timeout=60, env=env)
     assert sig.returncode == 4, sig.stdout + sig.stderr  # the signal waits for the next step to consume it
     done = subprocess.run([str(SHELL / "ferry-step"), "step-1"], capture_output=True, text=True, timeout=120,
-                          env=dict(env, FERRY_BUDGET="60"))
+                          env=dict(env, FERRY_MODE="drive", FERRY_BUDGET="60"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["status"] == "succeeded" and "succeeded" in done.stderr
     p = subprocess.run([str(SHELL / "ferry-step")], capture_output=True, text=True, timeout=60, env=env)
