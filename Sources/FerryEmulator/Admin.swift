@@ -275,15 +275,15 @@ extension EmulatorCore {
             case ("GET", "clock", 1):
                 return (ok(clockJSON(s)), false)
             case ("POST", "clock", 1):
-                guard let x = body["time_scale"]?.doubleValue, x >= 0, x.isFinite else {
-                    return (adminError(400, .invalidArgument("time_scale", "must be a number >= 0")), false)
+                guard let x = body["time_scale"]?.doubleValue, x >= 0, x <= 1_000_000 else {
+                    return (adminError(400, .invalidArgument("time_scale", "must be a number in 0...1000000")), false)
                 }
                 s.clock.setScale(x)
                 return (ok(clockJSON(s)), true)
             case ("POST", "clock", 2) where seg[1] == "advance":
                 guard let secs = body["seconds"]?.doubleValue ?? q("seconds").flatMap({ Double($0) }), secs >= 0,
-                      secs.isFinite else {
-                    return (adminError(400, .invalidArgument("seconds", "must be a number >= 0")), false)
+                      secs <= 3_153_600_000 else {
+                    return (adminError(400, .invalidArgument("seconds", "must be a number in 0...3153600000 (100 years)")), false)
                 }
                 s.clock.advance(secs)
                 s.settle(s.now)

@@ -50,10 +50,10 @@ extension DcsTask {
                 if migrationMethod == "incremental_migration" {
                     enter("INCRMIGRATING", at: t, until: nil)
                     log(t, "INFO", "migration.full_done",
-                        "Full migration finished (\(Int64(sourceKeys)) keys); incremental synchronization started.", ["full", "incremental"])
+                        "Full migration finished (\(safeInt64(sourceKeys)) keys); incremental synchronization started.", ["full", "incremental"])
                 } else {
                     enter("SUCCESS", at: t, until: nil)
-                    log(t, "INFO", "migration.success", "Migration succeeded (\(Int64(sourceKeys)) keys).", ["success"])
+                    log(t, "INFO", "migration.success", "Migration succeeded (\(safeInt64(sourceKeys)) keys).", ["success"])
                 }
             case "TERMINATING":
                 enter("TERMINATED", at: t, until: nil)
@@ -84,7 +84,7 @@ extension DcsTask {
             : (status == "INCRMIGRATING" ? timings.dcsIncrOpsPerS * 0.5 : 0)
         let ops = status == "FULLMIGRATING" && fullDuration > 0 ? sourceKeys / fullDuration
             : (status == "INCRMIGRATING" ? timings.dcsIncrOpsPerS : 0)
-        func fmt(_ d: Double) -> String { String(Int64(d.rounded(.down))) }
+        func fmt(_ d: Double) -> String { String(safeInt64(d.rounded(.down))) }
         return obj([
             "full_migration_progress": .string(fmt(p * 100)), "offset": .string(fmt(incr)),
             "source_dbsize": .string(fmt(sourceKeys)), "target_dbsize": .string(fmt(keys)),
@@ -151,8 +151,8 @@ extension DcsTask {
         o["configured"] = .bool(configured)
         o["stats"] = stats(now, timings)
         let p = fullProgress(now)
-        o["transferred_keys"] = .int(Int64((sourceKeys * p).rounded(.down)))
-        o["transferred_bytes"] = .int(Int64((sourceBytes * p).rounded(.down)))
+        o["transferred_keys"] = .int(safeInt64((sourceKeys * p).rounded(.down)))
+        o["transferred_bytes"] = .int(safeInt64((sourceBytes * p).rounded(.down)))
         o["phase_started_at"] = .string(CivilTime.iso(phaseStart))
         o["phase_ends_at"] = phaseEnd.map { .string(CivilTime.iso($0)) } ?? .null
         o["fail_at"] = failAt.map { .string(CivilTime.iso($0)) } ?? .null
@@ -249,7 +249,7 @@ extension EmulatorState {
                 for (i, f) in files.enumerated() {
                     guard let fn = f["file_name"]?.stringValue, !fn.isEmpty else { throw ctx.missing("backup_files.files[\(i)].file_name") }
                     if let sz = f["size"], !sz.isNull {
-                        guard let s = sz.looseString, let n = Double(s), n >= 0 else {
+                        guard let s = sz.looseString, let n = Double(s), n >= 0, n <= 1e15 else {
                             throw ctx.badRequest("backup_files", "backup_files.files[\(i)].size must be a size in bytes.")
                         }
                         sum += n

@@ -16,7 +16,7 @@ enum CivilTime {
     static func parts(_ t: Double) -> (Int, Int, Int, Int, Int, Int, Int) {
         let whole = t.rounded(.down)
         let ms = Int(((t - whole) * 1000).rounded(.down))
-        let unix = Int64(whole)
+        let unix = safeInt64(whole)
         var days = unix / 86400
         var secs = unix % 86400
         if secs < 0 { secs += 86400; days -= 1 }
@@ -124,9 +124,10 @@ extension JSON {
     }
 }
 
-extension Double {
-    /// Seconds rendered without a trailing `.0` when whole (for log messages).
-    var compact: String {
-        self == rounded() && abs(self) < 1e15 ? String(Int64(self)) : String(self)
-    }
+/// Double to Int64 without trapping: NaN is 0, out-of-range values clamp.
+func safeInt64(_ d: Double) -> Int64 {
+    guard d.isFinite else { return d.isNaN ? 0 : (d > 0 ? Int64.max : Int64.min) }
+    if d >= 9.2e18 { return Int64.max }
+    if d <= -9.2e18 { return Int64.min }
+    return Int64(d)
 }

@@ -203,3 +203,41 @@ final class EmulatorEdgeTests: XCTestCase {
         await a.stop()  // idempotent
     }
 }
+
+final class EmulatorHostileInputTests: XCTestCase {
+    func testHugeNumbersAreRejectedNotTrapped() async throws {
+        let h = try EmuHarness()
+        var r = await h.admin("POST", "/_ferry/clock/advance", ["seconds": 1e300])
+        XCTAssertEqual(r["code"], "invalid_argument")
+        r = await h.admin("POST", "/_ferry/clock", ["time_scale": 1e300])
+        XCTAssertEqual(r["code"], "invalid_argument")
+        XCTAssertThrowsError(try EmulatorConfig(json: ["timings": ["dcs_source_keys": 1e300]]))
+        let (s, b) = await h.call(h.hw("POST", "/migration-task", body: [
+            "task_name": "huge-file", "migration_type": "backupfile_import", "migration_method": "full_amount_migration",
+            "backup_files": ["files": [["file_name": "a.rdb", "size": "1e400"]]], "target_instance": ["id": "x"],
+        ]))
+        XCTAssertEqual(s, 400)
+        XCTAssertEqual(b["error_code"], "DCS.4001")
+        XCTAssertEqual(safeInt64(.nan), 0)
+        XCTAssertEqual(safeInt64(.infinity), .max)
+        XCTAssertEqual(CivilTime.iso(1e300).isEmpty, false)
+    }
+
+    func testMalformedBodiesAndAdminInput() async throws {
+        let h = try EmuHarness()
+        var r = await h.send(EmulatorRequest(method: "POST", target: "/_ferry/faults", headers: [], body: Array("{nope".utf8)))
+        XCTAssertEqual(r.status, 400)
+        XCTAssertEqual(r.json?["code"], "invalid_json")
+        var req = h.hw("POST", "/migration/instance", body: nil)
+        r = await h.send(req)
+        XCTAssertEqual(r.status, 400)
+        XCTAssertEqual(r.json?["error_code"], "DCS.4001")
+        req = h.hw("POST", "/migration/instance", body: ["name": 12, "vpc_id": [], "subnet_id": nil, "security_group_id": true])
+        r = await h.send(req)
+        XCTAssertEqual(r.status, 400)
+        let seeded = await h.admin("POST", "/_ferry/resources/alibaba.rocketmq.migration", ["topics": "not-a-list"])
+        XCTAssertEqual(seeded["code"], "invalid_argument")
+        let notFound = await h.admin("GET", "/_ferry/nothing-here")
+        XCTAssertEqual(notFound["code"], "not_found")
+    }
+}
