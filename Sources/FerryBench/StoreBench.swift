@@ -380,6 +380,7 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
     let interval = o.double("interval", 30)
     let cycles = max(2, o.int("cycles", 2))
     let driver = o.string("driver", "scheduler")
+    let maxInFlight = max(1, o.int("in-flight", 256))
     let rssBefore = residentKB().rss
     let env = try await BenchEnv.make(store: dir + "/runs.db")
     let wf = pollWorkflow(interval: interval)
@@ -424,7 +425,7 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
         }
     } else {
         // One scheduler loop: a queue of (next_wake_at, run) in wake order (a constant interval keeps it FIFO);
-        // due runs are advanced by child tasks, up to 64 in flight. No task exists for a run between its units.
+        // due runs are advanced by child tasks, up to `--in-flight` (default 256) at once. No task exists for a run between its units.
         let wallStart = WallClock.now()
         let done = WakeInbox()
         drivers = Task {
@@ -435,7 +436,7 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
                     queue.append(contentsOf: done.take())
                     let now = WallClock.now()
                     var started = 0
-                    while head < queue.count, queue[head].wake <= now, done.inFlight < 64 {
+                    while head < queue.count, queue[head].wake <= now, done.inFlight < maxInFlight {
                         let id = queue[head].id
                         head += 1
                         started += 1
@@ -458,7 +459,7 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
                     }
                     if head > 50_000 { queue.removeFirst(head); head = 0 }
                     if started == 0 {
-                        // Nothing due (or 64 in flight): sleep until the next wake, at most 20 ms.
+                        // Nothing due (or the in-flight limit reached): sleep until the next wake, at most 20 ms.
                         let next = head < queue.count ? queue[head].wake - now : 0.02
                         try? await Task.sleep(nanoseconds: UInt64(min(0.02, max(0.001, next)) * 1e9))
                     }
@@ -496,7 +497,7 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
     let sortedRSS = rssSamples.sorted()
     let steady = Array(rssSamples.suffix(Int(interval)))
     return [
-        "benchmark": "store-idle", "runs": .int(nRuns), "interval_s": .double(interval), "driver": .string(driver),
+        "benchmark": "store-idle", "runs": .int(nRuns), "interval_s": .double(interval), "driver": .string(driver), "max_in_flight": .int(maxInFlight),
         "create_seconds": .double((createSeconds * 10).rounded() / 10),
         "window_seconds": .double((window * 10).rounded() / 10),
         "polls_in_window": .int(wEnd.polls - ws.polls), "polls_total": .int(wEnd.polls),
