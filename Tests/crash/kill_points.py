@@ -4,7 +4,7 @@ driving `ferry drive` process at random points, hundreds of times; then check fr
 no run repeated a side effect (one CreateOnlineMigrationTask and one SetOnlineMigrationTask per task name) and
 that every run reached a safe end (succeeded, or needs_attention with evidence).
 
-Usage: python3 Tests/crash/kill_points.py [--runs 24] [--kills 200] [--parallel 4] [--seed 1]
+Usage: python3 Tests/crash/kill_points.py [--runs 32] [--kills 200] [--parallel 4] [--seed 1]
 Needs the CLI built (swift build --product ferry-cli). Exit 0 when all checks pass. Prints a closing line
 "N passed, M failed".
 """
@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,14 +36,19 @@ def http(method, url, body=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=24)
+    ap.add_argument("--runs", type=int, default=32)
     ap.add_argument("--kills", type=int, default=200, help="minimum number of SIGKILLs in total")
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-seconds", type=float, default=600)
     args = ap.parse_args()
-    rnd = random.Random(args.seed)
+    global FERRY
     work = tempfile.mkdtemp(prefix="ferry-crash-")
+    # Run a private copy of the CLI: a rebuild of the shared tree mid-test must not swap the binary under us.
+    built = os.path.join(ROOT, ".build", "debug", "ferry-cli")
+    if os.path.exists(built):
+        FERRY = os.path.join(work, "ferry-cli")
+        shutil.copy2(built, FERRY)
     emu_cfg = os.path.join(work, "emulator.json")
     with open(emu_cfg, "w") as f:
         json.dump({"time_scale": 40, "seed": args.seed,
@@ -78,9 +84,9 @@ def main():
             json.dump(engine, f)
 
         lock = threading.Lock()
-        stats = {"kills": 0, "busy": 0, "drives": 0}
+        stats = {"kills": 0, "busy": 0, "drives": 0, "rivals": 0}
         results = {}
-        kills_per_run = max(1, -(-args.kills // args.runs))
+        kills_per_run = 2 * max(1, -(-args.kills // args.runs))
         start_time = time.time()
 
         def drive_run(i):
@@ -98,6 +104,14 @@ def main():
             while time.time() - start_time < args.max_seconds:
                 p = subprocess.Popen([FERRY, "drive", run_id, "--config", cfg, "--budget", "30", "--quiet"] + SECRETS,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                # Now and then a second process drives the same run at the same time: the lease must let only
+                # one act (the other gets busy), which the audit check below would catch otherwise.
+                rival = None
+                if my.random() < 0.25:
+                    rival = subprocess.Popen([FERRY, "drive", run_id, "--config", cfg, "--budget", "5", "--quiet"] + SECRETS,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    with lock:
+                        stats["rivals"] += 1
                 killed = False
                 if kills < kills_per_run:
                     try:
@@ -106,6 +120,8 @@ def main():
                         p.send_signal(signal.SIGKILL)
                         killed = True
                 out, err = p.communicate()
+                if rival is not None:
+                    rival.wait()
                 with lock:
                     stats["drives"] += 1
                 if killed:
@@ -148,13 +164,13 @@ def main():
         for i in range(args.runs):
             task = f"crash-task-{i}"
             creates = [e for e in audit if e.get("operation") == "huawei.dcs.CreateOnlineMigrationTask"
-                       and json.dumps(e).find(task) >= 0]
+                       and json.dumps(e).find(json.dumps(task)) >= 0]
             status, why = results.get(f"crash-{i}", ("missing", ""))
             ok = len(creates) == 1 and status in ("succeeded", "needs_attention")
             created = [e.get("effect", {}).get("created", {}) for e in creates]
             task_ids = {c.get("task_id") or c.get("id") for c in created if isinstance(c, dict)}
             sets = [e for e in audit if e.get("operation") == "huawei.dcs.SetOnlineMigrationTask"
-                    and any(tid and json.dumps(e).find(str(tid)) >= 0 for tid in task_ids)]
+                    and any(tid and json.dumps(e).find(json.dumps(str(tid))) >= 0 for tid in task_ids)]
             if len(sets) > 1:
                 ok = False
             if ok:
@@ -165,7 +181,13 @@ def main():
         if stats["kills"] < args.kills:
             failed += 1
             problems.append(f"only {stats['kills']} kills (wanted {args.kills})")
-        summary = {"runs": args.runs, "kills": stats["kills"], "drives": stats["drives"], "busy": stats["busy"],
+        recovered = {"attempt_recovered": 0, "reconciled": 0, "reconcile_started": 0, "needs_attention": 0}
+        for i in range(args.runs):
+            h = subprocess.run([FERRY, "history", f"crash-{i}", "--config", cfg], capture_output=True, text=True)
+            for ev in (json.loads(h.stdout).get("events", []) if h.returncode == 0 else []):
+                if ev.get("type") in recovered:
+                    recovered[ev["type"]] += 1
+        summary = {"recovery_events": recovered, "runs": args.runs, "kills": stats["kills"], "drives": stats["drives"], "busy": stats["busy"], "rival_drives": stats["rivals"],
                    "seconds": round(time.time() - start_time, 1),
                    "statuses": {k: v[0] for k, v in sorted(results.items())}}
         print(json.dumps(summary))
