@@ -418,3 +418,62 @@ def test_sample_inputs_are_accepted(workflow: Path) -> None:
         secrets = {i["name"]: "x" * 8 for i in engine.validate(workflow_text(workflow))["inputs"] if i["secret"]}
         run = engine.start(workflow_text(workflow), {**inputs, **secrets})
         assert run.last_status["status"] == "running"
+
+
+# ---- A lost response on each runbook's first write: never duplicated ------------------------------------------
+
+@pytest.mark.parametrize("workflow,operation,inputs", [
+    (DCS, "huawei.dcs.CreateOnlineMigrationTask", {**DCS_INPUTS, **SECRETS}),
+    (MSE, "alibaba.mse.AddMigrationTask", MSE_INPUTS),
+], ids=["dcs", "mse"])
+def test_lost_create_response_is_reconciled(runner: Runner, emulator: Emulator, workflow: Path, operation: str,
+                                            inputs: Dict[str, Any]) -> None:
+    # The provider applies the create, then the connection drops before the response arrives.
+    emulator.admin("POST", "/faults", {"operation": operation, "kind": "response_lost", "count": 1})
+    run = runner.start(workflow, inputs)
+    status = runner.drive(run, SECRETS if workflow == DCS else None)
+    if status["status"] == "waiting_gate":
+        run.signal(status["waiting_on"]["gate"])
+        status = runner.drive(run, SECRETS)
+    assert status["status"] == "succeeded", status
+    creates = emulator.audit(operation)
+    assert [e["outcome"] for e in creates] == ["response_lost"], "created once, found again, never re-sent"
+    assert '"reconciled"' in json.dumps(run.history())
+
+
+def resolve_as_operator(run: ferry.Run, status: Dict[str, Any], output: Any) -> None:
+    """What an operator does with a run that needs attention, after checking the provider's console."""
+    assert status["status"] == "needs_attention", status
+    run.signal("ferry.resolve", {"action": "succeed", "output": output})
+
+
+def test_lost_dms_create_response_never_duplicates(runner: Runner, emulator: Emulator) -> None:
+    emulator.admin("POST", "/faults", {"operation": "huawei.rocketmq.CreateRocketMqMigrationTask",
+                                       "kind": "response_lost", "count": 1})
+    run = runner.start(DMS, {"instance_id": "rocketmq-instance-1", "task_name": "meta-move-9",
+                             "metadata": RABBIT_EXPORT})
+    status = runner.drive(run)
+    if status["status"] == "needs_attention":  # the lookup could not decide: a person confirms the task exists
+        task = emulator.admin("GET", "/resources/huawei.rocketmq.task")["items"][0]
+        resolve_as_operator(run, status, {"task_id": task["id"]})
+        status = runner.drive(run)
+    assert status["status"] == "succeeded", status
+    assert len(emulator.audit("huawei.rocketmq.CreateRocketMqMigrationTask")) == 1
+
+
+def test_lost_apsaramq_transition_response_never_duplicates(runner: Runner, emulator: Emulator) -> None:
+    mid = seed_migration(emulator)
+    emulator.admin("POST", "/faults", {"operation": "alibaba.rocketmq.ExecuteMigrationOperation",
+                                       "kind": "response_lost", "count": 1})
+    run = runner.start(APSARAMQ, {"migration_name": "prod-orders", "topic": "orders"})
+    status = runner.drive(run)
+    if status["status"] == "needs_attention":  # a person checks the topic moved to DOUBLE_READ
+        assert topic_operation(emulator, mid, "orders")["operationStatus"] in ("RUNNING", "SUCCESS")
+        resolve_as_operator(run, status, {"success": True})
+        status = runner.drive(run)
+    assert status["status"] == "waiting_gate", status
+    run.signal("switch-write")
+    status = runner.drive(run)
+    assert status["status"] == "succeeded", status
+    assert execute_targets(emulator) == [("MIGRATE_FORWARD", "DOUBLE_READ"), ("MIGRATE_FORWARD", "SWITCH_WRITE"),
+                                         ("MIGRATE_FORWARD", "MIGRATE_FINISH")]
