@@ -256,6 +256,34 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(inv.count("svc.Get"), 2)
     }
 
+    func testHeartbeatKeepsTheLeaseDuringASlowCall() async throws {
+        let path = tempPath("heartbeat")
+        defer { try? removeFile(path) }
+        let inv = FakeInvoker()
+        let gate = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        inv.on("svc.Get") { _, _ in
+            await withCheckedContinuation { c in gate.withLock { $0 = c } }
+            return ["ok": true]
+        }
+        let clock = ManualClock()
+        let a = try makeManager(inv, clock: clock, store: path, lease: 30)
+        let b = try makeManager(inv, clock: clock, store: path, lease: 30)
+        _ = try await a.startRun(workflow: ["ferry": 1, "steps": [["id": "g", "call": "svc.Get"]]], inputs: nil, options: ["run_id": "r"])
+        let first = Task { try await a.advanceRun("r") }
+        while gate.withLock({ $0 == nil }) { try await Task.sleep(nanoseconds: 1_000_000) }
+        // 100 virtual seconds pass during the call, far beyond the 30 s lease: the heartbeat renews it.
+        for _ in 0..<20 {
+            await clock.waitForSleepers(1)
+            clock.advance(by: 5)
+        }
+        await clock.waitForSleepers(1)
+        await XCTAssertThrowsFerry(.busy, { try await b.advanceRun("r") })
+        gate.withLock { $0?.resume(); $0 = nil }
+        let s = try await first.value
+        XCTAssertEqual(s["status"], "succeeded")
+        XCTAssertEqual(inv.count("svc.Get"), 1)
+    }
+
     func testConcurrentAdvanceStressActsExactlyOncePerStep() async throws {
         let path = tempPath("stress")
         defer { try? removeFile(path) }

@@ -418,7 +418,7 @@ final class Execution {
         run.wakeAt = nil
         let timeout = attemptTimeout(spec, st)
         // Durable BEFORE the side effect: a crash from here on leaves `in_flight` set for recovery.
-        try flush(release: false, leaseUntil: now + max(m.leaseSeconds, (timeout ?? 0) + 5))
+        try flush(release: false, leaseUntil: now + m.leaseSeconds)
         if m.hooks.shouldCrash(.beforeInvoke, step: spec.id, attempt: attemptNo) { throw .simulatedCrash(.beforeInvoke) }
         acted = true
         let result = await invoke(op, p, timeout: timeout)
@@ -603,7 +603,7 @@ final class Execution {
         let lookingFor: JSON = .object(lookingForObj)
         emit("reconcile_started", spec.id, ["attempt": .int(attempt), "strategy": .string(hint.strategy.rawValue),
                                             "list_operation": .string(hint.listOperation), "match": sanitize(lookingFor)])
-        try flush(release: false, leaseUntil: now + max(m.leaseSeconds, (spec.attemptTimeout ?? 0) + 5))
+        try flush(release: false, leaseUntil: now + m.leaseSeconds)
         acted = true
         let result = await invoke(hint.listOperation, .object(listParams), timeout: attemptTimeout(spec, st))
         st = step(spec.id)
@@ -698,7 +698,22 @@ final class Execution {
 
     // MARK: - Invocation with a per-attempt timeout
 
+    /// Sends one request while a heartbeat keeps the run's lease alive (a short lease then suffices: a killed
+    /// process blocks others for at most one lease period, a slow call never loses its lease).
     func invoke(_ op: String, _ params: JSON, timeout: Double?) async -> Result<JSON, FerryError> {
+        let store = m.store, clock = m.clock, lease = m.leaseSeconds, runID = run.runID, owner = owner
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                do { try await clock.sleepForTimeout(until: clock.now() + lease / 3) } catch { return }
+                if Task.isCancelled { return }
+                _ = try? store.renewLease(runID, owner: owner, until: clock.now() + lease)
+            }
+        }
+        defer { heartbeat.cancel() }
+        return await invokeOnce(op, params, timeout: timeout)
+    }
+
+    func invokeOnce(_ op: String, _ params: JSON, timeout: Double?) async -> Result<JSON, FerryError> {
         let invoker = m.invoker
         guard let timeout else {
             do { return .success(try await invoker.invoke(op, params: params)) } catch { return .failure(error) }

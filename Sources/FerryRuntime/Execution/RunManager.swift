@@ -57,7 +57,7 @@ public final class RunManager: Sendable {
         for k in ro.keys where !Self.runtimeKeys.contains(k) {
             throw FerryError.invalidArgument("config.runtime.\(k)", "unknown field (expected one of: \(Self.runtimeKeys.sorted().joined(separator: ", ")))")
         }
-        var lease = 300.0
+        var lease = 30.0
         if let v = ro["lease_seconds"] {
             guard let d = Durations.parse(v), d >= 1 else { throw FerryError.invalidArgument("config.runtime.lease_seconds", "expected a duration of at least 1s") }
             lease = d
@@ -164,7 +164,7 @@ public final class RunManager: Sendable {
         // Validated when the run started; operation names are not re-checked so a run pinned to an older
         // catalog still resumes.
         let d = try WorkflowParser.parse(run.definition, invoker: nil)
-        docs.withLock { $0[run.runID] = d }
+        docs.withLock { if $0.count >= 10_000 { $0.removeAll() }; $0[run.runID] = d }
         return d
     }
 
@@ -249,7 +249,14 @@ public final class RunManager: Sendable {
             try? store.releaseLease(runID, owner: owner)
             throw error
         }
+        if ex.run.status.isTerminal { forget(runID) }
         return statusJSON(LoadedRun(run: ex.run, steps: ex.steps, signals: ex.signals), doc: doc)
+    }
+
+    /// Drops what this engine holds in memory for an ended run (its secret inputs, its compiled definition).
+    func forget(_ runID: String) {
+        secrets.withLock { $0[runID] = nil }
+        docs.withLock { $0[runID] = nil }
     }
 
     /// Advances until the run succeeds, fails, waits on a gate, needs attention, or the budget

@@ -192,6 +192,8 @@ protocol RunStore: Sendable {
     func commit(_ run: RunRecord, steps: [StepRecord], events: [RunEvent], consumedSignals: [Int64], owner: String,
                 leaseUntil: Double?, release: Bool) throws(FerryError)
     func releaseLease(_ runID: String, owner: String) throws(FerryError)
+    /// Extends a lease still held by `owner`; false when it was lost.
+    func renewLease(_ runID: String, owner: String, until: Double) throws(FerryError) -> Bool
     func load(_ runID: String) throws(FerryError) -> LoadedRun?
     func list(_ filter: RunListFilter) throws(FerryError) -> [RunSummaryRow]
     func events(_ runID: String, afterSeq: Int64, limit: Int) throws(FerryError) -> [RunEvent]

@@ -291,6 +291,13 @@ final class SQLiteRunStore: RunStore, @unchecked Sendable {
         }
     }
 
+    func renewLease(_ runID: String, owner: String, until: Double) throws(FerryError) -> Bool {
+        try locked { () throws(FerryError) -> Bool in
+            try run("UPDATE runs SET lease_until = ? WHERE run_id = ? AND lease_owner = ?",
+                    [.real(until), .text(runID), .text(owner)]) == 1
+        }
+    }
+
     func load(_ runID: String) throws(FerryError) -> LoadedRun? {
         try locked { () throws(FerryError) -> LoadedRun? in try loadLocked(runID)?.0 }
     }
