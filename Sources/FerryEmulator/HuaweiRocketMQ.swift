@@ -153,7 +153,7 @@ extension EmulatorState {
             return v
         }
         let page = try num("offset", 1, 1, 100_000)
-        let limit = try num("limit", 10, 1, 50)
+        let limit = try num("limit", 10, 1, 1000)
         if let t = ctx.q("type"), !t.isEmpty, !["vhost", "exchange", "queue", "all"].contains(t) {
             throw ctx.badRequest("type", "type must be vhost, exchange, queue or all.")
         }
