@@ -337,6 +337,9 @@ final class RunTests: XCTestCase {
         await XCTAssertThrowsFerry(.missingInput, { try await m2.advanceRun("s") }) { e in
             XCTAssertEqual(e.details["inputs"], ["pw"])
         }
+        // Cancelling needs no secrets (nothing to run here: no on_failure)... but this run continues, so only
+        // check that asking for the status works without them.
+        XCTAssertEqual(try m2.runStatus("s")["status"], "waiting")
         let s = try await m2.driveRun("s", options: ["secrets": ["pw": .string(secret)]])
         XCTAssertEqual(s["status"], "succeeded")
         XCTAssertEqual(inv.calls.last?.params["pw"], .string(secret))  // the provider got it
@@ -348,6 +351,24 @@ final class RunTests: XCTestCase {
         let all = try m3.runStatus("s").serialized() + m3.runHistory("s").serialized()
         XCTAssertFalse(all.contains(secret))
         XCTAssertTrue(all.contains("bob"))
+    }
+
+    func testCancelWithoutSecretsInANewProcess() async throws {
+        let path = tempPath("cancel-secret")
+        defer { try? removeFile(path) }
+        let inv = FakeInvoker()
+        let clock = ManualClock(autoAdvance: true)
+        let wf: JSON = ["ferry": 1, "inputs": ["pw": ["type": "string", "secret": true]], "steps": [["id": "g", "gate": "go"]]]
+        do {
+            let m = try makeManager(inv, clock: clock, store: path)
+            _ = try await m.startRun(workflow: wf, inputs: ["pw": "hunter2-secret"], options: ["run_id": "c"])
+            _ = try await m.advanceRun("c")
+            m.close()
+        }
+        let m2 = try makeManager(inv, clock: clock, store: path)
+        let s = try await m2.cancelRun("c", reason: "no longer needed")
+        XCTAssertEqual(s["status"], "cancelled")
+        XCTAssertEqual(s["cancel_reason"], "no longer needed")
     }
 
     func testListAndHistory() async throws {
