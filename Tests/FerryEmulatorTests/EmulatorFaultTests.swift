@@ -194,3 +194,29 @@ func EmuHarnessHost(_ h: EmuHarness, host: String) -> EmuHarness {
     copy.hostOverride = host
     return copy
 }
+
+final class EmulatorConcurrencyTests: XCTestCase {
+    func testConcurrentMutationsAreSerializedInTheAuditLog() async throws {
+        let h = try EmuHarness()
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<32 {
+                group.addTask {
+                    let name = "task-\(i)xx"
+                    _ = await h.send(h.hw("POST", "/migration/instance",
+                                          body: ["name": .string(name), "vpc_id": "v", "subnet_id": "s", "security_group_id": "g"]))
+                    _ = await h.send(h.hw("GET", "/migration-tasks", query: [("name", name)]))
+                    _ = await h.send(h.ali("AddMigrationTask", method: "POST", query: [("OriginInstanceName", name)]))
+                }
+            }
+        }
+        let audit = await h.audit()
+        XCTAssertEqual(audit.count, 64)
+        XCTAssertEqual(audit.compactMap { $0["seq"]?.intValue }, Array(1...64))
+        let tasks = await h.admin("GET", "/_ferry/resources/huawei.dcs.task")
+        XCTAssertEqual(tasks["items"]?.arrayValue?.count, 32)
+        let ids = Set((tasks["items"]?.arrayValue ?? []).compactMap { $0["task_id"]?.stringValue })
+        XCTAssertEqual(ids.count, 32)
+        let mse = await h.admin("GET", "/_ferry/resources/alibaba.mse.task")
+        XCTAssertEqual(Set((mse["items"]?.arrayValue ?? []).compactMap { $0["Id"]?.intValue }), Set(1...32))
+    }
+}
