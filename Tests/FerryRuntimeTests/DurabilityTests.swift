@@ -226,6 +226,25 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(try m.runStatus("r")["steps"]?["create"]?["output"]?["id"], "id-1")
     }
 
+    func testUnknownCreateOutcomeIsSettledEvenPastTheStepDeadline() async throws {
+        let inv = FakeInvoker()
+        let cloud = FakeCloud()
+        cloud.install(on: inv)
+        inv.on("svc.Create") { p, n throws(FerryError) in
+            cloud.items.withLock { $0.append(["id": .string("id-\(n)"), "name": p["name"] ?? nil]) }
+            throw FerryError(.timeout, "read timed out")
+        }
+        let m = try makeManager(inv, clock: ManualClock(autoAdvance: true))
+        let w: JSON = ["ferry": 1, "steps": [["id": "create", "call": "svc.Create", "with": ["name": "n1", "region": "r"], "timeout": "5s",
+                                               "retry": ["interval": "10s", "jitter": false]]],
+                       "on_failure": [["id": "undo", "if": "steps.create.output.id", "call": "svc.Delete", "with": ["id": "${steps.create.output.id}"]]]]
+        _ = try await m.startRun(workflow: w, inputs: nil, options: ["run_id": "r"])
+        let s = try await m.driveRun("r")
+        XCTAssertEqual(s["status"], "succeeded", "\(s)")
+        XCTAssertEqual(inv.count("svc.Create"), 1)
+        XCTAssertEqual(try m.runStatus("r")["steps"]?["create"]?["output"]?["id"], "id-1")
+    }
+
     func testTwoEnginesNeverAdvanceTheSameRunAtOnce() async throws {
         let path = tempPath("lease")
         defer { try? removeFile(path) }

@@ -371,19 +371,25 @@ final class Execution {
                 run.wakeAt = next
                 return .stop
             }
-            if let d = st.deadline, now >= d {
-                failStep(spec, &st, FerryError(.timeout, "\(spec.location): step timed out after \(Self.fmt(spec.stepTimeout ?? 0))",
-                                               details: ["step": .string(spec.id), "timeout": "step"]))
-                return .proceed
-            }
             if acted {
                 run.status = .running
                 run.wakeAt = nil
                 return .stop
             }
+            // An attempt with an unknown outcome is settled first, even past the step's deadline: failing the
+            // step now could hide a resource the attempt made from the compensation steps.
             if let attempt = st.inFlight { return try await recover(spec, &st, attempt: attempt) }
+            if stepDeadlinePassed(spec, &st) { return .proceed }
             return try await attempt(spec, &st)
         }
+    }
+
+    /// Fails the step with `timeout` when its deadline has passed (true), else false.
+    func stepDeadlinePassed(_ spec: StepSpec, _ st: inout StepRecord) -> Bool {
+        guard let d = st.deadline, now >= d else { return false }
+        failStep(spec, &st, FerryError(.timeout, "\(spec.location): step timed out after \(Self.fmt(spec.stepTimeout ?? 0))",
+                                       details: ["step": .string(spec.id), "timeout": "step"]))
+        return true
     }
 
     static func fmt(_ d: Double) -> String {
@@ -475,9 +481,13 @@ final class Execution {
     func retryOrFail(_ spec: StepSpec, _ st: inout StepRecord, _ e: FerryError, attempt: Int) -> Next {
         st.failures += 1
         if spec.retry.applies(to: e), st.failures < spec.retry.maxAttempts {
-            let delay = spec.retry.delay(afterFailures: st.failures, random: m.random.unit())
+            var delay = spec.retry.delay(afterFailures: st.failures, random: m.random.unit())
+            if st.inFlight != nil, let d = st.deadline, now + delay >= d {
+                // No time left for a retry, but the outcome is unknown: settle it (reconcile) at once instead.
+                delay = 0
+            }
             let next = now + delay
-            if let d = st.deadline, next >= d {
+            if st.inFlight == nil, let d = st.deadline, next >= d {
                 emit("attempt_failed", spec.id, ["attempt": .int(attempt), "error": e.json, "final": true])
                 failStep(spec, &st, FerryError(.timeout, "\(spec.location): step timed out after \(Self.fmt(spec.stepTimeout ?? 0)); last error: \(e.code.name): \(e.message)",
                                                details: ["step": .string(spec.id), "timeout": "step", "last_error": e.json]))
@@ -570,6 +580,7 @@ final class Execution {
             put(st)
             emit("attempt_recovered", spec.id, ["attempt": .int(attempt), "action": "resend",
                                                  "idempotency": .string(idem?.rawValue ?? "read")])
+            if stepDeadlinePassed(spec, &st) { return .proceed }
             return try await self.attempt(spec, &st)
         }
         guard let hint = m.invoker.reconciliation(for: op) else {
