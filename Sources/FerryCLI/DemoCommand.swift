@@ -65,7 +65,8 @@ struct DemoCommand: AsyncParsableCommand {
         // 2. The first run, in this process, with a live view.
         out.line("▶ Part 1 — run the migration, approve the cutover")
         let secrets: JSONObject = ["source_password": "demo-source-Redis-pw", "target_password": "demo-target-Redis-pw"]
-        let first = try await Self.firstRun(api: api, emulator: emulator, doc: doc, secrets: secrets, out: out)
+        let tag = DemoFiles.stamp()
+        let first = try await Self.firstRun(api: api, emulator: emulator, doc: doc, secrets: secrets, tag: tag, out: out)
         out.line("")
 
         var ok = first.ok
@@ -74,7 +75,7 @@ struct DemoCommand: AsyncParsableCommand {
             let configFile = dir + "/engine.json"
             try DemoFiles.write(configFile, config.serialized([.pretty]) + "\n")
             let resilience = try await Self.resilience(api: api, emulator: emulator, doc: doc, secrets: secrets,
-                                                       configFile: configFile, dir: dir, out: out)
+                                                       configFile: configFile, dir: dir, tag: tag, out: out)
             ok = ok && resilience
             out.line("")
         }
@@ -129,11 +130,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     struct FirstResult { var ok: Bool }
 
-    static func firstRun(api: DemoRuns, emulator: Emulator, doc: JSON, secrets: JSONObject,
+    static func firstRun(api: DemoRuns, emulator: Emulator, doc: JSON, secrets: JSONObject, tag: String,
                          out: DemoOutput) async throws -> FirstResult {
         let t0 = WallClock.monotonic()
         let status0 = try await api.start(doc, inputs: inputs(taskName: "demo-redis-1", secrets: secrets),
-                                          options: ["run_id": .string("demo-\(DemoFiles.stamp())-1")])
+                                          options: ["run_id": .string("demo-\(tag)-1")])
         guard let runID = status0["run_id"]?.stringValue else { throw CLIError(FerryError(.internal, "start returned no run_id")) }
         let view = ProgressView(doc: doc, runID: runID, out: out, t0: t0)
         var status = status0
@@ -189,9 +190,9 @@ struct DemoCommand: AsyncParsableCommand {
     // MARK: - Part 2
 
     static func resilience(api: DemoRuns, emulator: Emulator, doc: JSON, secrets: JSONObject, configFile: String,
-                           dir: String, out: DemoOutput) async throws -> Bool {
+                           dir: String, tag: String, out: DemoOutput) async throws -> Bool {
         let taskName = "demo-redis-2"
-        let runID = "demo-\(DemoFiles.stamp())-2"
+        let runID = "demo-\(tag)-2"
         _ = try await api.start(doc, inputs: inputs(taskName: taskName, secrets: secrets), options: ["run_id": .string(runID)])
         out.line("  started run \(runID) in the store; a child process drives it:")
         let exe = DemoFiles.selfExecutable()
@@ -572,7 +573,8 @@ enum DemoFiles {
         return String(cString: p)
     }
 
-    static func stamp() -> String { String(Int(WallClock.now()) % 1_000_000) }
+    /// A short random tag, so runs of several demos sharing a --work-dir never collide.
+    static func stamp() -> String { String(UInt32.random(in: 0..<UInt32.max), radix: 16) }
 
     static func maskSecretArg(_ a: String) -> String {
         guard let eq = a.firstIndex(of: "=") else { return a }
