@@ -354,3 +354,18 @@ def test_orchestrator_snippets_parse() -> None:
     for line, code, _ in fenced(readme, "sh"):
         p = subprocess.run(["bash", "-n"], input=code, capture_output=True, text=True, timeout=30)
         assert p.returncode == 0, f"bindings/shell/README.md:{line}: {p.stderr}"
+
+
+def test_relative_links_resolve() -> None:
+    """Links between the docs, the runbooks and the bindings point at files that exist (anchors not checked)."""
+    pages = [*DOCS.glob("*.md"), REPO / "examples" / "workflows" / "README.md", REPO / "bindings" / "shell" / "README.md",
+             REPO / "bindings" / "python" / "examples" / "README.md"]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = (page.parent / target.split("#", 1)[0]).resolve()
+            if not path.exists():
+                broken.append(f"{page.relative_to(REPO)} -> {target}")
+    assert not broken, broken
