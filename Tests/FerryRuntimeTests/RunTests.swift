@@ -169,6 +169,53 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(inv.count("svc.Get"), 5)
     }
 
+    func testPollTransientErrorsFollowRetryPolicy() async throws {
+        let inv = FakeInvoker()
+        inv.on("svc.Status") { _, n throws(FerryError) in
+            if n == 2 || n == 3 { throw FerryError(.unavailable, "503") }
+            return ["status": n >= 4 ? "DONE" : "RUNNING"]
+        }
+        let m = try makeManager(inv, clock: ManualClock(autoAdvance: true))
+        let wf: JSON = ["ferry": 1, "steps": [["id": "p", "poll": "svc.Status", "interval": "5s", "until": "output.status == 'DONE'",
+                                                  "retry": ["max_attempts": 3, "interval": "1s"]]]]
+        _ = try await m.startRun(workflow: wf, inputs: nil, options: ["run_id": "p"])
+        let s = try await m.driveRun("p", options: ["budget_seconds": 600])
+        XCTAssertEqual(s["status"], "succeeded")
+        XCTAssertEqual(inv.count("svc.Status"), 4)
+        // Three failures in a row exhaust max_attempts 3.
+        inv.on("svc.Status") { _, _ throws(FerryError) in throw FerryError(.unavailable, "503") }
+        _ = try await m.startRun(workflow: wf, inputs: nil, options: ["run_id": "p2"])
+        let f = try await m.driveRun("p2", options: ["budget_seconds": 600])
+        XCTAssertEqual(f["status"], "failed")
+        XCTAssertEqual(f["error"]?["code"], "unavailable")
+    }
+
+    func testBooleanIfAndSecretNamedFieldsMaskedInOutputs() async throws {
+        let inv = FakeInvoker()
+        inv.on("svc.Get") { _, _ in ["task": ["password": "plain-text-pw", "name": "t"], "token": "tkn-123"] }
+        let m = try makeManager(inv, clock: ManualClock(autoAdvance: true))
+        let wf: JSON = ["ferry": 1, "steps": [
+            ["id": "never", "if": false, "call": "svc.Update"],
+            ["id": "always", "if": true, "call": "svc.Get"],
+        ], "outputs": ["all": "${steps.always.output}"]]
+        _ = try await m.startRun(workflow: wf, inputs: nil, options: ["run_id": "b"])
+        let s = try await m.driveRun("b")
+        XCTAssertEqual(s["status"], "succeeded")
+        XCTAssertEqual(inv.count("svc.Update"), 0)
+        XCTAssertEqual(s["outputs"]?["all"], ["task": ["password": "***", "name": "t"], "token": "***"])
+        XCTAssertFalse(try m.runHistory("b").serialized().contains("plain-text-pw"))
+    }
+
+    func testOutputsExpressionErrorFailsTheRun() async throws {
+        let m = try makeManager(FakeInvoker(), clock: ManualClock(autoAdvance: true))
+        let wf: JSON = ["ferry": 1, "steps": [["id": "s", "set": ["x": "abc"]]], "outputs": ["n": "${length(`5`)}"]]
+        _ = try await m.startRun(workflow: wf, inputs: nil, options: ["run_id": "o"])
+        let s = try await m.driveRun("o")
+        XCTAssertEqual(s["status"], "failed")
+        XCTAssertEqual(s["error"]?["code"], "expression_failed")
+        XCTAssertEqual(s["error"]?["details"]?["location"], "outputs.n")
+    }
+
     func testWaitForAndUntilAndBudget() async throws {
         let clock = ManualClock(autoAdvance: true)
         let m = try makeManager(FakeInvoker(), clock: clock)
