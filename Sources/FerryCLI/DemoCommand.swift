@@ -83,6 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
         await emulator.stop()
         let total = WallClock.monotonic() - started
         out.line(ok ? "✔ demo finished in \(Self.fmt(total))s" : "✘ demo failed after \(Self.fmt(total))s")
+        out.line("  look around: ferry list --store \(store)   ferry history demo-\(tag)-\(skipResilience ? 1 : 2) --store \(store)")
         if !ok { throw ExitCode(1) }
     }
 
