@@ -319,3 +319,34 @@ def test_faults_through_sdks(emulator):
     assert entries[-1]["outcome"] == "response_lost"
     names = [t["task_name"] for t in emulator.admin("GET", "/_ferry/resources/huawei.dcs.task")["items"]]
     assert "lost-resp" in names
+
+
+def test_cli_options_faults_file_keys_and_persistence(tmp_path):
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps({"faults": [
+        {"kind": "throttle", "operation": "huawei.dcs.ListMigrationTask", "count": 1}]}))
+    state = tmp_path / "state.json"
+    args = ["--time-scale", "0", "--faults", str(faults), "--persist", str(state), "--access-key", "AKCLI:sk-cli-secret"]
+    with EmulatorProcess(extra_args=args) as emu:
+        assert emu.info["access_keys"] == ["AKCLI"]
+        client = (DcsClient.new_builder()
+                  .with_credentials(BasicCredentials("AKCLI", "sk-cli-secret", PROJECT))
+                  .with_endpoints([emu.base_url]).build())
+        with pytest.raises(ClientRequestException) as e:
+            client.list_migration_task(dcs.ListMigrationTaskRequest(offset=0, limit=10))
+        assert e.value.status_code == 429  # GET: urllib3's status retry swallows the body (providers.md D.3)
+        assert client.list_migration_task(dcs.ListMigrationTaskRequest(offset=0, limit=10)).count == 0
+        created = client.create_online_migration_task(dcs.CreateOnlineMigrationTaskRequest(
+            body=dcs.CreateOnlineMigrationTaskBody(name="survivor", vpc_id="v", subnet_id="s", security_group_id="g")))
+        # The default key is not accepted once keys are configured.
+        default = emulator_hw_client(DcsClient, emu)
+        with pytest.raises(ClientRequestException) as e:
+            default.list_migration_task(dcs.ListMigrationTaskRequest())
+        assert e.value.status_code == 401
+    assert state.exists()
+    with EmulatorProcess(extra_args=["--time-scale", "0", "--persist", str(state)]) as emu2:
+        task = emu2.admin("GET", f"/_ferry/resources/huawei.dcs.task/{created.instance_id}")
+        assert task["task_name"] == "survivor"
+        audit = emu2.admin("GET", "/_ferry/audit")["entries"]
+        assert [e["operation"] for e in audit] == ["huawei.dcs.CreateOnlineMigrationTask"]
+        assert "sk-cli-secret" not in json.dumps(emu2.admin("GET", "/_ferry/state"))
