@@ -209,6 +209,34 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(inv.count("svc.Delete"), 2)
     }
 
+    func testCancelAfterUnknownCreateLetsCompensationSeeWhatItMade() async throws {
+        let path = tempPath("cancel-create")
+        defer { try? removeFile(path) }
+        for found in [true, false] {
+            try? removeFile(path)
+            let inv = FakeInvoker()
+            let cloud = FakeCloud()
+            cloud.install(on: inv)
+            if !found { inv.on("svc.List") { _, _ in ["items": []] } }
+            let clock = ManualClock(autoAdvance: true)
+            let w: JSON = ["ferry": 1, "steps": [
+                ["id": "create", "call": "svc.Create", "with": ["name": "mig-9", "region": "r1"]],
+                ["id": "next", "call": "svc.Get"],
+            ], "on_failure": [["id": "undo", "if": "steps.create.output.id", "call": "svc.Delete", "with": ["id": "${steps.create.output.id}"]]]]
+            try await crashRun(path, inv, clock: clock, point: .afterInvoke, step: "create", workflow: w)
+            clock.advance(by: 61)
+            let b = try makeManager(inv, clock: clock, store: path)
+            let c = try await b.cancelRun("r", reason: "abort")
+            XCTAssertEqual(c["phase"], "compensation", "\(c)")
+            let s = try await b.driveRun("r")
+            XCTAssertEqual(s["status"], "cancelled")
+            XCTAssertEqual(inv.count("svc.Create"), 1)
+            XCTAssertEqual(inv.count("svc.Get"), 0)
+            XCTAssertEqual(inv.calls.filter { $0.op == "svc.Delete" }.map(\.params), found ? [["id": "id-1"]] : [])
+            b.close()
+        }
+    }
+
     func testTimedOutCreateIsReconciledNotBlindlyResent() async throws {
         let inv = FakeInvoker()
         let cloud = FakeCloud()

@@ -16,6 +16,9 @@ final class Execution {
     private var events: [RunEvent] = []
     private var consumed: [Int64] = []
     private var acted = false
+    private var settledForCancel = false
+    /// Reconciling only (for a cancel): never re-send, whatever the lookup finds.
+    private var settleOnly = false
     private let secrets: JSONObject
 
     enum Next { case proceed, stop }
@@ -108,6 +111,19 @@ final class Execution {
         while guardCount < 100_000 {
             guardCount += 1
             if let c = signals.first(where: { $0.name == "ferry.cancel" }) {
+                // A create whose outcome is unknown is looked up first, so the compensation steps see what it
+                // made (`steps.<id>.output`); the lookup never re-sends it.
+                if !settledForCancel, run.phase == "main", !run.status.isTerminal, let spec = currentSpec,
+                   case .call(let op, _) = spec.kind, var st = steps[spec.id], let attempt = st.inFlight,
+                   m.invoker.idempotency(of: op) != .read, m.invoker.idempotency(of: op) != .idempotentWrite || st.verify,
+                   m.invoker.reconciliation(for: op) != nil, !acted {
+                    settledForCancel = true
+                    settleOnly = true
+                    _ = try await recover(spec, &st, attempt: attempt)
+                    settleOnly = false
+                    run.attention = nil
+                    continue
+                }
                 consume(c)
                 applyCancel(reason: c.payload["reason"]?.stringValue)
                 continue
@@ -194,7 +210,7 @@ final class Execution {
         // Abandon the current step (an attempt in flight has an unknown outcome; compensation sees it).
         if let spec = currentSpec {
             var st = step(spec.id)
-            if !st.status.isDone {
+            if !st.status.isDone && st.status != .pending {
                 st.status = .failed
                 st.error = FerryError(.cancelled, "step cancelled").json
                 st.finishedAt = now
@@ -649,6 +665,10 @@ final class Execution {
             wanted.allSatisfy { w in (try? Expr(w.field).evaluate(item, location: "reconciliation.match")) == w.value }
         }
         func resend(_ why: String) -> Next {
+            if settleOnly {
+                emit("reconciled", spec.id, ["attempt": .int(attempt), "found": .int(matches.count), "action": "none", "why": .string(why)])
+                return .proceed
+            }
             st.inFlight = nil
             st.failures = 0
             // The lookup showed the earlier attempt did not take effect: the next send's outcome is genuine.
