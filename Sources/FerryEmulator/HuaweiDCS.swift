@@ -27,7 +27,7 @@ extension DcsTask {
             if let e = phaseEnd { next = (e, false) }
             if let f = failAt, Self.migrating.contains(status) {
                 let t = max(f, phaseStart)
-                if next == nil || t <= next!.0 { next = (t, true) }
+                if let n = next, t > n.0 {} else { next = (t, true) }
             }
             guard let (t, isFailure) = next, t <= now else { return }
             if isFailure {
@@ -221,6 +221,16 @@ extension EmulatorState {
         return s
     }
 
+    func requiredEnum(_ ctx: OpContext, _ o: JSONObject, _ key: String, _ allowed: [String]) throws(ProviderError) -> String {
+        guard let v = try enumField(ctx, o, key, allowed, required: true) else { throw ctx.missing(key) }
+        return v
+    }
+
+    func requiredObject(_ ctx: OpContext, _ o: JSONObject, _ key: String) throws(ProviderError) -> JSONObject {
+        guard let v = try dcsObject(ctx, o, key, required: true) else { throw ctx.missing(key) }
+        return v
+    }
+
     // MARK: F.1 CreateMigrationTask
 
     mutating func dcsCreate(_ ctx: OpContext) throws(ProviderError) -> OpResult {
@@ -229,11 +239,11 @@ extension EmulatorState {
         guard Self.validName(name) else {
             throw ctx.badRequest("task_name", "task_name must be 4-64 characters, start with a letter and contain only letters, digits, - and _.")
         }
-        let type = try enumField(ctx, o, "migration_type", ["backupfile_import", "online_migration"], required: true)!
-        let method = try enumField(ctx, o, "migration_method", ["full_amount_migration", "incremental_migration"], required: true)!
+        let type = try requiredEnum(ctx, o, "migration_type", ["backupfile_import", "online_migration"])
+        let method = try requiredEnum(ctx, o, "migration_method", ["full_amount_migration", "incremental_migration"])
         let network = try enumField(ctx, o, "network_type", ["vpc", "vpn"], required: false)
         if let d = o["description"], !d.isNull, d.stringValue == nil { throw ctx.badRequest("description", "description must be a string.") }
-        let target = try dcsObject(ctx, o, "target_instance", required: true)!
+        let target = try requiredObject(ctx, o, "target_instance")
         guard let tid = target["id"]?.stringValue, !tid.isEmpty else { throw ctx.missing("target_instance.id") }
         var source: JSONObject?
         var backup: JSONObject?
@@ -316,8 +326,8 @@ extension EmulatorState {
         let id = ctx.pathParams[0]
         let i = try dcsIndex(ctx, id)
         let (body, o) = try requireBody(ctx)
-        let method = try enumField(ctx, o, "migration_method", ["full_amount_migration", "incremental_migration"], required: true)!
-        let resume = try enumField(ctx, o, "resume_mode", ["auto", "manual"], required: true)!
+        let method = try requiredEnum(ctx, o, "migration_method", ["full_amount_migration", "incremental_migration"])
+        let resume = try requiredEnum(ctx, o, "resume_mode", ["auto", "manual"])
         var bandwidth: String?
         if let b = o["bandwidth_limit_mb"], !b.isNull {
             guard let s = b.looseString, let n = Int(s), (1...10240).contains(n) else {
@@ -325,8 +335,8 @@ extension EmulatorState {
             }
             bandwidth = s
         }
-        let source = try dcsObject(ctx, o, "source_instance", required: true)!
-        let target = try dcsObject(ctx, o, "target_instance", required: true)!
+        let source = try requiredObject(ctx, o, "source_instance")
+        let target = try requiredObject(ctx, o, "target_instance")
         for (k, inst) in [("source_instance", source), ("target_instance", target)] {
             if (inst["id"]?.stringValue ?? "").isEmpty && (inst["addrs"]?.stringValue ?? "").isEmpty {
                 throw ctx.badRequest(k, "\(k) needs id (DCS instance) or addrs (self-built Redis).")
