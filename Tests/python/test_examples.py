@@ -167,8 +167,11 @@ def test_ferry_demo_finishes_green_in_under_a_minute(tmp_path: Path) -> None:
     assert "TERMINATED" in out
     assert "SIGKILL pid" in out and "each mutating call happened exactly once" in out, out
     assert "\x1b[" not in out, "no terminal escapes when stdout is not a terminal"
+    logs = [p.read_text() for p in tmp_path.glob("child-*.log")]
+    assert logs, "the child processes' logs are kept in the work dir"
     for secret in ("demo-source-Redis-pw", "demo-target-Redis-pw"):
         assert secret not in out and secret.encode() not in (tmp_path / "runs.db").read_bytes()
+        assert all(secret not in log for log in logs)
 
 
 # ---- docs/c-abi.md ------------------------------------------------------------------------------------------------

@@ -477,3 +477,25 @@ def test_lost_apsaramq_transition_response_never_duplicates(runner: Runner, emul
     assert status["status"] == "succeeded", status
     assert execute_targets(emulator) == [("MIGRATE_FORWARD", "DOUBLE_READ"), ("MIGRATE_FORWARD", "SWITCH_WRITE"),
                                          ("MIGRATE_FORWARD", "MIGRATE_FINISH")]
+
+
+def test_apsaramq_one_run_per_topic_the_last_finishes_the_stage(runner: Runner, emulator: Emulator) -> None:
+    """The documented pattern for a migration with several topics: one run each, side by side; the last one
+    (finish_stage: true) closes the stage once every topic is at MIGRATE_FINISH."""
+    mid = seed_migration(emulator, topics=("orders", "payments"))
+    first = runner.start(APSARAMQ, {"migration_name": "prod-orders", "topic": "orders", "finish_stage": False})
+    last = runner.start(APSARAMQ, {"migration_name": "prod-orders", "topic": "payments"})
+    for run in (first, last):
+        assert runner.drive(run)["status"] == "waiting_gate"
+    for run in (first, last):
+        run.signal("switch-write")
+    done = runner.drive(first)
+    assert done["status"] == "succeeded" and done["outputs"]["stage_finished"] is False
+    assert steps_of(done)["finish_stage"] == "skipped"
+    done = runner.drive(last)
+    assert done["status"] == "succeeded" and done["outputs"]["stage_finished"] is True
+    assert [e["operation"] for e in emulator.audit("alibaba.rocketmq.FinishMigrationStage")] == \
+        ["alibaba.rocketmq.FinishMigrationStage"]
+    m = emulator.admin("GET", f"/resources/alibaba.rocketmq.migration/{mid}")
+    assert m["migrationStatus"] == "COMPLETED"
+    assert {topic_operation(emulator, mid, t)["businessStatus"] for t in ("orders", "payments")} == {"MIGRATE_FINISH"}
