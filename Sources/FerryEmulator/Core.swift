@@ -113,7 +113,13 @@ final class EmulatorCore: Sendable {
             var ctx = ctxBase
             ctx.now = now
             do throws(ProviderError) {
-                let r = try s.dispatch(route.action, ctx)
+                var r = try s.dispatch(route.action, ctx)
+                if r.effect == nil, let tf = decision.terminalFailure {
+                    // A terminal failure that fires on a read still dooms the resource the read names.
+                    let delay = tf.afterSeconds ?? s.timings.failAfterS
+                    let doomed = s.scheduleFailure(route, ctx, at: now + delay)
+                    if !doomed.isEmpty { r.effect = ["failure_scheduled": .array(doomed.map { .string($0) })] }
+                }
                 if let effect = r.effect {
                     var eff = effect
                     if let tf = decision.terminalFailure { eff["terminal_failure_fault"] = .string(tf.id) }

@@ -51,6 +51,40 @@ struct EmulatorState: Sendable, Codable {
         nextAuditSeq += 1
     }
 
+    /// Marks the resource(s) a read names to fail at `at` (a terminal-failure fault that fired on a read).
+    mutating func scheduleFailure(_ route: Route, _ ctx: OpContext, at: Double) -> [String] {
+        var out: [String] = []
+        let reason = "The migration failed (injected terminal failure, fired on \(route.action))."
+        switch (route.family, route.action) {
+        case (.hwDCS, "ShowMigrationTask"), (.hwDCS, "ShowMigrationTaskStats"), (.hwDCS, "ListMigrationTaskLogs"):
+            if let i = dcsTasks.firstIndex(where: { $0.id == route.pathParams.first && $0.projectId == (ctx.projectId ?? "") }),
+               !["SUCCESS", "TERMINATED", "MIGRATION_FAILED", "FAILED"].contains(dcsTasks[i].status) {
+                dcsTasks[i].failAt = at
+                dcsTasks[i].failReason = reason
+                out.append(dcsTasks[i].id)
+            }
+        case (.hwRocketMQ, "ListRocketMqMigrationTask"):
+            if let id = ctx.q("id"),
+               let i = dmsTasks.firstIndex(where: { $0.id == id && $0.status != "finished" && $0.status != "failed" }) {
+                dmsTasks[i].failAt = at
+                dmsTasks[i].failReason = reason
+                out.append(id)
+            }
+        case (.aliRocketMQ, "ListMigrationOperations"):
+            if let mid = Int(route.pathParams.first ?? ""), let mi = aliMigrations.firstIndex(where: { $0.id == mid }) {
+                for j in aliMigrations[mi].operations.indices where aliMigrations[mi].operations[j].stageType == route.pathParams.last
+                    && aliMigrations[mi].operations[j].status == "RUNNING" {
+                    aliMigrations[mi].operations[j].failAt = at
+                    aliMigrations[mi].operations[j].failReason = reason
+                    out.append(String(aliMigrations[mi].operations[j].id))
+                }
+            }
+        default:
+            break
+        }
+        return out
+    }
+
     /// Forgets resources, audit and faults; keeps the clock, timings and key material.
     mutating func reset(seed: UInt64) {
         aliMigrations = []

@@ -220,3 +220,20 @@ final class EmulatorConcurrencyTests: XCTestCase {
         XCTAssertEqual(Set((mse["items"]?.arrayValue ?? []).compactMap { $0["Id"]?.intValue }), Set(1...32))
     }
 }
+
+final class EmulatorReadFaultTests: XCTestCase {
+    func testTerminalFailureFiredOnAReadDoomsThatTask() async throws {
+        let h = try EmuHarness(["faults": [["kind": "terminal_failure", "operation": "huawei.dcs.*", "count": 1, "after_seconds": 5]]])
+        let seeded = await h.admin("POST", "/_ferry/resources/huawei.dcs.task", ["status": "FULLMIGRATING", "task_name": "doomed-1"])
+        let id = try XCTUnwrap(seeded["task_id"]?.stringValue)
+        var (s, b) = await h.call(h.hw("GET", "/migration-task/\(id)"))
+        XCTAssertEqual(s, 200)
+        XCTAssertEqual(b["status"], "FULLMIGRATING")
+        await h.advance(5)
+        (s, b) = await h.call(h.hw("GET", "/migration-task/\(id)"))
+        XCTAssertEqual(b["status"], "MIGRATION_FAILED")
+        let audit = await h.audit()
+        let entry = try XCTUnwrap(audit.first { $0["operation"] == "huawei.dcs.ShowMigrationTask" })
+        XCTAssertEqual(entry["effect"]?["failure_scheduled"], [.string(id)])
+    }
+}
