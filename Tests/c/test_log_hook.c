@@ -19,6 +19,10 @@ struct sink {
     int blocking_calls, blocking_not_busy, plain_calls, plain_bad;
     int min_level;
     ferry_engine *engine;
+    /* Handles the hook tries to close/stop once: both must be refused with FERRY_EBUSY and stay usable. */
+    ferry_engine *victim_engine;
+    ferry_emulator *victim_emulator;
+    int victims_tried, close_rc, stop_rc;
 };
 
 static void on_record(void *user_data, int level, const char *record_json) {
@@ -32,6 +36,14 @@ static void on_record(void *user_data, int level, const char *record_json) {
     /* Re-entrant calls: a blocking one must refuse with FERRY_EBUSY; a non-blocking one must not hang. */
     int blocking = ferry_run_status(s->engine, "run-x", NULL);
     int plain = ferry_query("a", "{\"a\":1}", NULL);
+    int try_victims = 0;
+    pthread_mutex_lock(&s->lock);
+    if (s->victim_engine != NULL && !s->victims_tried) try_victims = s->victims_tried = 1;
+    pthread_mutex_unlock(&s->lock);
+    if (try_victims) {
+        s->close_rc = ferry_engine_close(s->victim_engine);
+        s->stop_rc = ferry_emulator_stop(s->victim_emulator);
+    }
     json_decref(r);
     pthread_mutex_lock(&s->lock);
     s->records++;
@@ -105,6 +117,27 @@ void test_log_hook(void) {
     CHECK(ferry_engine_set_log_hook(e, FERRY_LOG_CRITICAL, on_record, &s, NULL) == FERRY_OK, "install at CRITICAL");
     run_once(e);
     CHECK(s.records == 0, "no records at CRITICAL (%d)", s.records);
+
+    /* Closing an engine or stopping an emulator from inside the hook is refused and changes nothing. */
+    {
+        json_t *vinfo = NULL;
+        s.victim_engine = open_engine(NULL);
+        s.victim_emulator = emulator_start(NULL, &vinfo);
+        s.min_level = FERRY_LOG_INFO;
+        CHECK(ferry_engine_set_log_hook(e, FERRY_LOG_INFO, on_record, &s, NULL) == FERRY_OK, "install at INFO");
+        run_once(e);
+        CHECK(ferry_engine_set_log_hook(e, FERRY_LOG_OFF, NULL, NULL, NULL) == FERRY_OK, "remove");
+        CHECK(s.victims_tried == 1, "the hook ran");
+        CHECK(s.close_rc == FERRY_EBUSY, "ferry_engine_close inside the hook: %d (%s), expected FERRY_EBUSY",
+              s.close_rc, ferry_error_name(s.close_rc));
+        CHECK(s.stop_rc == FERRY_EBUSY, "ferry_emulator_stop inside the hook: %d (%s), expected FERRY_EBUSY",
+              s.stop_rc, ferry_error_name(s.stop_rc));
+        CHECK(ferry_engine_close(s.victim_engine) == FERRY_OK, "the engine was still open");
+        CHECK(ferry_emulator_stop(s.victim_emulator) == FERRY_OK, "the emulator was still running");
+        s.victim_engine = NULL;
+        json_decref(vinfo);
+        s.records = s.run_created = 0;
+    }
 
     /* At TRACE, a run and calls log; every record is checked in on_record. */
     s.min_level = FERRY_LOG_TRACE;

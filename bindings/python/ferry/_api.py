@@ -237,12 +237,13 @@ class Engine:
         with self._lock:
             if self._closed:
                 return
-            self._closed = True
-            self._finalizer.detach()
-        status = self._lib.ferry_engine_close(self._handle)
-        if status != 0:
+            status = self._lib.ferry_engine_close(self._handle)
+            if status in (0, errors.error_class("closed").status):
+                self._closed = True
+                self._finalizer.detach()
+        if status != 0:  # e.g. BusyError from inside a log hook: the engine stays open
             raise _error(status, json.dumps({"code": self._lib.ferry_error_name(status).decode(),
-                                             "message": "engine: close failed", "details": {}}))
+                                             "message": "engine: close failed", "details": {"field": "engine"}}))
 
     def __enter__(self) -> "Engine":
         return self
@@ -463,12 +464,13 @@ class Emulator:
         with self._lock:
             if self._stopped:
                 return
-            self._stopped = True
-            self._finalizer.detach()
-        status = self._lib.ferry_emulator_stop(self._handle)
+            status = self._lib.ferry_emulator_stop(self._handle)
+            if status in (0, errors.error_class("closed").status):
+                self._stopped = True
+                self._finalizer.detach()
         if status != 0:
             raise _error(status, json.dumps({"code": self._lib.ferry_error_name(status).decode(),
-                                             "message": "emulator: stop failed", "details": {}}))
+                                             "message": "emulator: stop failed", "details": {"field": "emulator"}}))
 
     close = stop
 

@@ -187,3 +187,29 @@ def test_log_to_python_logging(emulator, caplog):
         e.set_log_hook(None)
     created = [r for r in caplog.records if r.name == "ferry.test.runs" and r.getMessage() == "run created"]
     assert created and created[0].levelno == logging.INFO and created[0].ferry["fields"]["run_id"]
+
+
+def test_close_and_stop_inside_a_log_hook_are_refused(emulator):
+    """ferry.h: Ferry functions called from inside a callback fail with FERRY_EBUSY; the handles stay usable."""
+    victim_engine = ferry.Engine()
+    victim_emulator = ferry.Emulator()
+    outcomes = []
+    with ferry.Engine(emulator.engine_config()) as e:
+        def hook(level, record):
+            if outcomes:
+                return
+            for thing in (victim_engine.close, victim_emulator.stop):
+                try:
+                    thing()
+                    outcomes.append("ok")
+                except ferry.FerryError as err:
+                    outcomes.append(err.code)
+
+        e.set_log_hook(hook, "info")
+        e.start({"ferry": 1, "steps": [{"id": "g", "gate": "never"}]})  # logs "run created"
+        e.set_log_hook(None)
+    assert outcomes == ["busy", "busy"]
+    assert not victim_engine.closed and not victim_emulator.stopped
+    victim_engine.set_log_hook(None)  # still open
+    victim_engine.close()
+    victim_emulator.stop()
