@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
@@ -42,6 +44,9 @@ let package = Package(
         .target(name: "FerryEmulator", dependencies: [
             "FerryCore", "FerryJSON", "FerryCatalog", "FerrySigning",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "OrderedCollections", package: "swift-collections"),
         ]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
@@ -67,7 +72,11 @@ let package = Package(
         .testTarget(name: "JMESPathTests", dependencies: ["JMESPath", "FerryJSON"]),
         .testTarget(name: "FerrySigningTests", dependencies: ["FerrySigning", "FerryJSON"]),
         .testTarget(name: "FerryProvidersTests", dependencies: ["FerryProviders", "FerryCatalog", "FerryEmulator"]),
-        .testTarget(name: "FerryEmulatorTests", dependencies: ["FerryEmulator", "FerryProviders"]),
+        .testTarget(name: "FerryEmulatorTests", dependencies: [
+            "FerryEmulator", "FerryProviders",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryEmulator"]),
     ]
 )

@@ -78,10 +78,11 @@ public enum Catalog {
                  reconcile: ReconcileSpec(
                     strategy: "check_state", operation: "alibaba.rocketmq.ListMigrationOperations",
                     params: [("migrationId", .param("migrationId")), ("stageType", .param("stageType")),
-                             ("instanceId", .param("instanceId")), ("pageNumber", .value(1)), ("pageSize", .value(100))],
+                             ("instanceId", .param("instanceId")), ("operationType", .value("TOPIC")),
+                             ("pageNumber", .value(1)), ("pageSize", .value(100))],
                     listPath: "data.list", match: [(field: "operationId", param: "operationId")], idField: "operationId",
                     responseIDField: nil, stateField: "operationStatus", notDoneValues: [],
-                    note: "operationType is required by the list call and must be supplied by the workflow"),
+                    note: "looks among TOPIC operations (the message stage's); an operation of another type is not found and the run asks an operator"),
                  summary: "Execute one migration operation (e.g. move a topic forward one stage)."),
         rocketmq("FinishMigrationStage", "POST", "/migrations/{migrationId}/stages/{stageType}/finish", [
             ParameterSpec("migrationId", .path, idLike, required: true),
@@ -255,6 +256,15 @@ public enum Catalog {
     static let jsonUTF8 = "application/json;charset=utf-8"
     static let detailSecrets = ["source_instance.password", "target_instance.password"]
 
+    /// After a stop whose first answer was lost, a repeated stop is refused ("already terminated"): the task's
+    /// status tells whether the first one took effect (a still-migrating status means it did not).
+    static let stopTookEffect = ReconcileSpec(
+        strategy: "check_state", operation: "huawei.dcs.ShowMigrationTask",
+        params: [("project_id", .param("project_id")), ("task_id", .param("task_id"))], listPath: nil,
+        match: [(field: "task_id", param: "task_id")], idField: "task_id", responseIDField: nil,
+        stateField: "status", notDoneValues: ["MIGRATING", "FULLMIGRATING", "INCRMIGRATING", "INCRMIGEATING", "RUNNING"],
+        note: "TERMINATING or TERMINATED means the stop took effect")
+
     static func dcs(_ action: String, _ method: String, _ path: String, contentType: String = "application/json",
                     _ params: [ParameterSpec], _ idem: Idempotency, secret: [String] = [],
                     reconcile: ReconcileSpec? = nil, notFoundMeansDone: Bool = false, summary: String) -> OperationSpec {
@@ -332,9 +342,10 @@ public enum Catalog {
             ParameterSpec("resume_mode", .body, .string(enumValues: resumeModes)),
         ], .idempotentWrite, summary: "Set a task's auto-reconnect mode."),
         dcs("StopMigrationTask", "POST", "/v2/{project_id}/migration-task/{task_id}/stop", [projectID(), taskID()],
-            .idempotentWrite, secret: detailSecrets, summary: "Stop a migration task (returns the task detail)."),
+            .idempotentWrite, secret: detailSecrets, reconcile: stopTookEffect,
+            summary: "Stop a migration task (returns the task detail)."),
         dcs("StopMigrationTaskSync", "POST", "/v2/{project_id}/migration-task/{task_id}/sync-stop", [projectID(), taskID()],
-            .idempotentWrite, summary: "Stop a migration task synchronously."),
+            .idempotentWrite, reconcile: stopTookEffect, summary: "Stop a migration task synchronously."),
         dcs("BatchStopMigrationTasks", "POST", "/v2/{project_id}/migration-task/batch-stop", contentType: jsonUTF8, [
             projectID(), ParameterSpec("migration_tasks", .body, .array(.string), required: true, "task ids"),
         ], .idempotentWrite, summary: "Dispatch a stop to several tasks (stopped once status reads TERMINATED)."),
