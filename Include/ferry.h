@@ -20,7 +20,8 @@
  * What a host must not do:
  *  - fork() after the first Ferry call and keep using Ferry in the child (the child hangs). Python hosts
  *    using multiprocessing must use the "spawn" or "forkserver" start method.
- *  - Call Ferry functions from inside a Ferry callback (the log hook); such calls fail with FERRY_EBUSY.
+ *  - Call Ferry functions from inside a Ferry callback (the log hook). Blocking ones (engine close, call,
+ *    emulator start/stop, validate and the run functions) fail there with FERRY_EBUSY and change nothing.
  *  - Close an engine while another thread is still calling it and expect that call to succeed (it may fail
  *    with FERRY_ECLOSED or a cancelled/unavailable error; it will not crash).
  */

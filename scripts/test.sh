@@ -16,3 +16,6 @@ make -s -C Tests/c valgrind
 
 echo "== Python tests"
 .venv/bin/python -m pytest -q Tests/python bindings/python/tests
+
+echo "== Crash test: SIGKILL the driving process at 200+ points, check exactly-once in the emulator's audit log"
+.venv/bin/python Tests/crash/kill_points.py --runs 32 --kills 200

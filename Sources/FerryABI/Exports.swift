@@ -14,7 +14,8 @@ public let ferryVersionMinor: Int32 = 1
 public let ferryVersionPatch: Int32 = 0
 let versionString: StaticString = "0.1.0"
 
-let engines = HandleTable<Engine>(kind: "engine", base: 0x10_0000)
+// Each kind of handle lives in its own range (2^36 handles each), so one kind is never mistaken for another.
+let engines = HandleTable<Engine>(kind: "engine", base: 0x1000_0000_0000)
 
 @_cdecl("ferry_version")
 public func ferry_version() -> UnsafePointer<CChar> {
@@ -83,9 +84,10 @@ public func ferry_engine_open(_ configJSON: CString?, _ outEngine: UnsafeMutable
 @_cdecl("ferry_engine_close")
 public func ferry_engine_close(_ handle: OpaquePointer?) -> Int32 {
     do throws(FerryError) {
+        // Refuse before removing the handle: a refused close must leave the engine open and usable.
+        try CallbackGuard.refuseInsideCallback()
         let engine = try engines.remove(handle)
-        _ = blocking { await engine.shutdown(); return .null }
-        return 0
+        return blocking { await engine.shutdown(); return .null }.statusCode
     } catch {
         return error.code.status
     }

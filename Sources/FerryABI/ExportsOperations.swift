@@ -5,7 +5,7 @@ import FerryEmulator
 import FerryJSON
 import FerryRuntime
 
-let emulators = HandleTable<Emulator>(kind: "emulator", base: 0x20_0000)
+let emulators = HandleTable<Emulator>(kind: "emulator", base: 0x2000_0000_0000)
 
 @_cdecl("ferry_ops")
 public func ferry_ops(_ name: CString?, _ out: OutString?) -> Int32 {
@@ -65,9 +65,9 @@ public func ferry_emulator_start(_ configJSON: CString?, _ outEmulator: UnsafeMu
 @_cdecl("ferry_emulator_stop")
 public func ferry_emulator_stop(_ handle: OpaquePointer?) -> Int32 {
     do throws(FerryError) {
+        try CallbackGuard.refuseInsideCallback()
         let emulator = try emulators.remove(handle)
-        _ = blocking { await emulator.stop(); return .null }
-        return 0
+        return blocking { await emulator.stop(); return .null }.statusCode
     } catch {
         return error.code.status
     }

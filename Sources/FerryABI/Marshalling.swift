@@ -82,9 +82,7 @@ final class ResultBox<T: Sendable>: @unchecked Sendable {
 /// work runs on Swift's cooperative pool; host threads are never pool threads, so this cannot starve the pool
 /// unless a host calls back into Ferry from a Ferry callback, which `CallbackGuard` refuses.
 func blocking(_ work: @escaping @Sendable () async throws(FerryError) -> JSON) -> Result<JSON, FerryError> {
-    if CallbackGuard.isInsideCallback {
-        return .failure(FerryError(.busy, "re-entrant call: Ferry functions must not be called from inside a Ferry callback"))
-    }
+    do throws(FerryError) { try CallbackGuard.refuseInsideCallback() } catch { return .failure(error) }
     let box = ResultBox<Result<JSON, FerryError>>()
     let done = DispatchSemaphore(value: 0)
     Task.detached {
@@ -120,10 +118,26 @@ enum CallbackGuard {
 
     static var isInsideCallback: Bool { pthread_getspecific(key) != nil }
 
+    /// Blocking calls from a callback would wait on work that needs the very thread the callback holds.
+    static func refuseInsideCallback() throws(FerryError) {
+        if isInsideCallback {
+            throw FerryError(.busy, "re-entrant call: blocking Ferry functions must not be called from inside a Ferry callback")
+        }
+    }
+
     static func run(_ body: () -> Void) {
         let previous = pthread_getspecific(key)
         pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
         body()
         pthread_setspecific(key, previous)
+    }
+}
+
+extension Result where Success == JSON, Failure == FerryError {
+    var statusCode: Int32 {
+        switch self {
+        case .success: return 0
+        case .failure(let e): return e.code.status
+        }
     }
 }
