@@ -15,6 +15,28 @@ final class WorkflowTests: XCTestCase {
         XCTAssertEqual(Durations.parseRFC3339("1970-01-01T00:01:00Z"), 60)
         XCTAssertEqual(Durations.parseRFC3339("2026-11-22T15:00:00+01:00"), Durations.parseRFC3339("2026-11-22T14:00:00Z"))
         XCTAssertEqual(Durations.format(1_700_000_000.5), "2023-11-14T22:13:20.500Z")
+        // Huge values are invalid, not a later Int-conversion trap (status, lease errors, timeouts).
+        XCTAssertNil(Durations.parse("1e300"))
+        XCTAssertNil(Durations.parse(.double(1e20)))
+        XCTAssertNil(Durations.parse("99999999999999999999h"))
+        XCTAssertEqual(Durations.parse("36500d"), 36500 * 86400)
+        XCTAssertNil(Durations.parseTime(.double(1e300)))
+        XCTAssertNil(Durations.parseTime(.double(-1e20)))
+        XCTAssertEqual(Durations.format(1e300), "9999-12-31T23:59:59.000Z")
+        XCTAssertEqual(Durations.format(.nan), "1970-01-01T00:00:00.000Z")
+    }
+
+    func testHugeWaitIsAStructuredErrorNotATrap() async throws {
+        let m = try makeManager(FakeInvoker(), clock: ManualClock(autoAdvance: true))
+        await XCTAssertThrowsFerry(.invalidWorkflow, {
+            try await m.startRun(workflow: ["ferry": 1, "steps": [["id": "w", "wait": 1e20]]], inputs: nil, options: ["run_id": "a"])
+        })
+        // A wait.until resolved at run time from an input: the step fails with invalid_argument; status still renders.
+        let wf: JSON = ["ferry": 1, "inputs": ["at": ["type": "number"]], "steps": [["id": "w", "wait": ["until": "${inputs.at}"]]]]
+        _ = try await m.startRun(workflow: wf, inputs: ["at": .double(1e300)], options: ["run_id": "b"])
+        let s = try await m.driveRun("b")
+        XCTAssertEqual(s["status"], "failed")
+        XCTAssertEqual(s["error"]?["code"], "invalid_argument")
     }
 
     func testTemplatesWholeEmbeddedAndEscape() throws {

@@ -299,7 +299,7 @@ struct WorkflowParser {
 
     mutating func duration(_ v: JSON, at: String) -> Double? {
         if let d = Durations.parse(v) { return d }
-        issue(at, "invalid duration \(v.serialized()) (expected e.g. \"250ms\", \"30s\", \"5m\", \"1h\" or seconds)")
+        issue(at, "invalid duration \(v.serialized()) (expected e.g. \"250ms\", \"30s\", \"5m\", \"1h\" or seconds; at most 100 years)")
         return nil
     }
 

@@ -2,11 +2,17 @@ import FerryJSON
 
 /// Durations are strings like "250ms", "30s", "5m", "1h", "2d", compounds like "1h30m", or numbers of seconds.
 enum Durations {
+    /// Longest accepted duration (100 years). Larger values (e.g. "1e300") would overflow the Int
+    /// conversions in `format` and in timers, so they are rejected as invalid instead of trapping later.
+    static let maxSeconds: Double = 100 * 365 * 86_400
+    /// Accepted points in time: years 0001 to 9999 (the range RFC 3339 can spell).
+    static let timeRange: ClosedRange<Double> = -62_135_596_800...253_402_300_799
+
     static func parse(_ v: JSON) -> Double? {
         switch v {
         case .number(let n):
             let d = n.doubleValue
-            return d.isFinite && d >= 0 ? d : nil
+            return d.isFinite && d >= 0 && d <= maxSeconds ? d : nil
         case .string(let s): return parse(s)
         default: return nil
         }
@@ -15,7 +21,7 @@ enum Durations {
     static func parse(_ text: String) -> Double? {
         let s = text.trimmingWhitespace()
         guard !s.isEmpty else { return nil }
-        if let d = Double(s), d.isFinite, d >= 0 { return d }
+        if let d = Double(s), d.isFinite, d >= 0 { return d <= maxSeconds ? d : nil }
         var total = 0.0
         var chars = Array(s.unicodeScalars)
         chars.removeAll { $0 == " " }
@@ -43,13 +49,13 @@ enum Durations {
             total += n * mult
             sawUnit = true
         }
-        return sawUnit ? total : nil
+        return sawUnit && total <= maxSeconds ? total : nil
     }
 
     /// A point in time: unix seconds (number) or an RFC 3339 timestamp ("2026-11-22T15:00:00Z", offsets allowed).
     static func parseTime(_ v: JSON) -> Double? {
         switch v {
-        case .number(let n): return n.doubleValue.isFinite ? n.doubleValue : nil
+        case .number(let n): return timeRange.contains(n.doubleValue) ? n.doubleValue : nil
         case .string(let s): return parseRFC3339(s)
         default: return nil
         }
@@ -102,6 +108,8 @@ enum Durations {
 
     /// Unix seconds as RFC 3339 UTC (for status output).
     static func format(_ t: Double) -> String {
+        // Clamped so that no stored value (e.g. an old row written before the bounds above) can trap.
+        let t = t.isFinite ? min(max(t, timeRange.lowerBound), timeRange.upperBound) : 0
         let secs = Int(t.rounded(.down))
         let ms = Int(((t - Double(secs)) * 1000).rounded(.down))
         var days = secs / 86400
