@@ -492,6 +492,9 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
     if driver == "tasks" { drivers.cancel() }  // wakes the sleepers; units in flight may end cancelled (not counted)
     await drivers.value
     await env.shutdown()
+    // The store's commit capacity right now (same disk, same settings): a unit makes 3 fsync'd commits, so
+    // raw_tx_per_s / 3 bounds the polls/s any driver can sustain at this moment.
+    let raw = try rawSQLite(path: dir + "/raw.db", seconds: 3, rowsPerTx: 1)
     let ws = windowStart ?? (0, driveStart, 0)
     let window = wEnd.wall - ws.wall
     let sortedRSS = rssSamples.sorted()
@@ -511,6 +514,7 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
         "rss_mb_min_last_interval": .double(Double(steady.min() ?? 0) / 1024),
         "vmhwm_mb": .double(Double(residentKB().hwm) / 1024),
         "errors": .array(polls.errorList.map(JSON.string)),
+        "raw_single_row_tx_per_s_after": .double(raw.tx.rounded()),
         "includes": "runtime + in-process emulator + SQLite (synchronous=FULL)",
     ]
 }
