@@ -26,6 +26,23 @@ final class WorkflowTests: XCTestCase {
         XCTAssertEqual(Durations.format(.nan), "1970-01-01T00:00:00.000Z")
     }
 
+    func testYAMLAliasExpansionIsRefused() throws {
+        // An alias that copies a block larger than its own text is refused.
+        let block = (0..<20).map { "  k\($0): v" }.joined(separator: "\n")
+        XCTAssertThrowsError(try doc("ferry: 1\nx: &a\n\(block)\ny: [\(Array(repeating: "*a", count: 40).joined(separator: ", "))]\nsteps: []\n")) { e in
+            XCTAssertEqual((e as? FerryError)?.code, .invalidWorkflow)
+            XCTAssertTrue((e as? FerryError)?.message.contains("aliases are not supported") ?? false, "\(e)")
+        }
+        // Dense flow documents are within the budget.
+        XCTAssertNoThrow(try doc("ferry: 1\nsteps: [{id: a, set: {x: [1, 2, {}, [], {a}, [b: 1]]}}]\n"))
+        // Nested aliases would expand to 10^9 values; refused at once instead.
+        var lines = ["ferry: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+        for i in 1...9 { lines.append("a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]") }
+        XCTAssertThrowsError(try doc(lines.joined(separator: "\n") + "\nsteps: []\n")) { e in
+            XCTAssertEqual((e as? FerryError)?.code, .invalidWorkflow)
+        }
+    }
+
     func testHugeWaitIsAStructuredErrorNotATrap() async throws {
         let m = try makeManager(FakeInvoker(), clock: ManualClock(autoAdvance: true))
         await XCTAssertThrowsFerry(.invalidWorkflow, {

@@ -16,7 +16,8 @@ public enum WorkflowLoader {
                              details: ["field": .string(source)])
         }
         guard let node else { throw FerryError(.invalidWorkflow, "\(source): empty document", details: ["field": .string(source)]) }
-        return try json(node, path: source)
+        var budget = 2 * text.utf8.count + 64
+        return try json(node, path: source, budget: &budget)
     }
 
     static func describe(_ e: Error) -> String {
@@ -30,7 +31,15 @@ public enum WorkflowLoader {
         return String(describing: e).split(separator: "\n").first.map(String.init) ?? "invalid YAML"
     }
 
-    static func json(_ node: Node, path: String) throws(FerryError) -> JSON {
+    static func json(_ node: Node, path: String, budget: inout Int) throws(FerryError) -> JSON {
+        // Yams resolves `*x` to the anchored node itself (the `.alias` case below never occurs, and `node.anchor` is
+        // a weak reference that is gone after compose). Without aliases a document has fewer values than twice its
+        // bytes, so a budget catches alias expansion before nested aliases blow up exponentially ("billion laughs").
+        budget -= 1
+        if budget < 0 {
+            throw FerryError(.invalidWorkflow, "\(path): YAML aliases are not supported (the document expands to more values than its text holds)",
+                             details: ["field": .string(path)])
+        }
         switch node {
         case .scalar(let s):
             switch Tag.Name(rawValue: node.tag.rawValue) {
@@ -48,12 +57,12 @@ public enum WorkflowLoader {
                 guard case .scalar(let ks) = k else {
                     throw FerryError(.invalidWorkflow, "\(path): mapping keys must be strings", details: ["field": .string(path)])
                 }
-                o[ks.string] = try json(v, path: "\(path).\(ks.string)")
+                o[ks.string] = try json(v, path: "\(path).\(ks.string)", budget: &budget)
             }
             return .object(o)
         case .sequence(let seq):
             var a: [JSON] = []
-            for (i, v) in seq.enumerated() { a.append(try json(v, path: "\(path)[\(i)]")) }
+            for (i, v) in seq.enumerated() { a.append(try json(v, path: "\(path)[\(i)]", budget: &budget)) }
             return .array(a)
         case .alias:
             throw FerryError(.invalidWorkflow, "\(path): YAML aliases are not supported", details: ["field": .string(path)])
