@@ -132,8 +132,9 @@ struct DcsTask: Codable, Sendable {
     var resumeMode: String?
     var bandwidthLimitMb: String?
     var backupFiles: JSONBox?
-    var source: JSONBox?
-    var target: JSONBox?
+    // Redis passwords are dropped on the way in: nothing reads them, and the state is persisted to disk.
+    var source: JSONBox? { didSet { source = source.map { JSONBox(Self.scrubbed($0)) } } }
+    var target: JSONBox? { didSet { target = target.map { JSONBox(Self.scrubbed($0)) } } }
     var vpcId: String?
     var subnetId: String?
     var securityGroupId: String?

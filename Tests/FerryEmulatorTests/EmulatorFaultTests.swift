@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import FerryCore
 import FerryJSON
 import FerrySigning
@@ -132,6 +133,16 @@ final class EmulatorFaultTests: XCTestCase {
         XCTAssertEqual(b["status"], "RUNNING")
         let audit = await h2.audit()
         XCTAssertEqual(audit.count, 1)
+        // The snapshot on disk holds no Redis password (configure the task, which carries both).
+        let set = h2.hw("POST", "/migration/\(id)/task", body: [
+            "migration_method": "full_amount_migration", "resume_mode": "auto",
+            "source_instance": ["addrs": "10.0.0.1:6379", "password": "persisted-src-pw"],
+            "target_instance": ["id": "dcs-2", "password": "persisted-tgt-pw"]])
+        let (s2, b2) = await h2.call(set)
+        XCTAssertEqual(s2, 200, "\(b2)")
+        let disk = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(disk.contains("10.0.0.1:6379"), "the snapshot was written")
+        XCTAssertFalse(disk.contains("persisted-src-pw") || disk.contains("persisted-tgt-pw"))
     }
 
     // MARK: over real HTTP
