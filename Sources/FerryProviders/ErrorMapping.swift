@@ -143,11 +143,12 @@ public enum ProviderErrorMapper {
         var retryAfterMs: Int?
         var acsThrottle = false
         // Alibaba: a positive x-acs-retry-after makes the SDK raise ThrottlingException whatever the status.
+        // Capped at a day: the header is untrusted, and `n * 1000` on a huge value would trap.
         if provider == "alibaba", let ra = header(headers, "x-acs-retry-after"), let n = Int(ra.trimmingSpaces()), n > 0 {
-            retryAfterMs = n
+            retryAfterMs = min(n, 86_400_000)
             acsThrottle = true
         } else if let ra = header(headers, "retry-after"), let n = Int(ra.trimmingSpaces()), n >= 0 {
-            retryAfterMs = n * 1000
+            retryAfterMs = min(n, 86_400) * 1000
         }
         let code = classify(status: status, providerCode: e.code, throttleHeader: acsThrottle)
         return make(code: code, provider: provider, operation: operation, status: status, extracted: e,

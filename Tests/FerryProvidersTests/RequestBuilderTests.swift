@@ -9,6 +9,16 @@ import XCTest
 /// The request builder reproduces the SDK signing vectors end to end: from catalog parameters to the exact
 /// headers (order, values, Authorization), wire URL and body bytes the official SDKs produced.
 final class RequestBuilderTests: XCTestCase {
+    func testHugeRetryAfterIsCappedNotATrap() {
+        let body = Array(#"{"error_code":"DCS.4999","error_msg":"slow down"}"#.utf8)
+        let e = ProviderErrorMapper.map(provider: "huawei", operation: "huawei.dcs.ListMigrationTask", status: 429,
+                                        headers: [("Retry-After", "9223372036854775807")], body: body)
+        XCTAssertEqual(e.details["retry_after_ms"], .int(86_400_000))
+        let a = ProviderErrorMapper.map(provider: "alibaba", operation: "alibaba.mse.ListMigrationTask", status: 400,
+                                        headers: [("x-acs-retry-after", "9223372036854775807")], body: Array(#"{"Code":"X"}"#.utf8))
+        XCTAssertEqual(a.details["retry_after_ms"], .int(86_400_000))
+    }
+
     static let vectorOps: [String: String] = [
         "ali-roa-get-list-migrations-encoding": "alibaba.rocketmq.ListMigrations",
         "ali-roa-get-list-migration-operations-arrays": "alibaba.rocketmq.ListMigrationOperations",
