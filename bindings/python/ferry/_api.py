@@ -220,6 +220,9 @@ class Engine:
         self._closed = False
         self._lock = threading.Lock()
         self._hook: Optional[Any] = None
+        # Replaced trampolines stay alive with the engine: a record being logged on another thread may already
+        # hold the previous callback pointer when set_log_hook returns (freeing the thunk would crash it).
+        self._retired_hooks: List[Any] = []
         self._finalizer = weakref.finalize(self, _close_handle, lib, self._handle)
 
     @property
@@ -263,6 +266,8 @@ class Engine:
         min_level = _level(level)
         trampoline = _native.LOG_FN() if callback is None else _trampoline_for(callback)  # LOG_FN() is NULL
         _call("ferry_engine_set_log_hook", self._handle, min_level, trampoline, None)
+        if self._hook is not None:
+            self._retired_hooks.append(self._hook)
         self._hook = trampoline
 
     def log_to(self, logger: Union[logging.Logger, str] = "ferry", level: Union[int, str] = LOG_INFO) -> None:

@@ -138,6 +138,17 @@ def test_engine_context_manager_closes():
     e.close()  # closing a closed Engine object is a no-op
 
 
+def test_replaced_log_hook_stays_callable() -> None:
+    # A record already being logged on another thread may still call the previous callback after
+    # set_log_hook returns, so its ctypes thunk must not be freed while the engine lives.
+    with ferry.Engine() as e:
+        e.set_log_hook(lambda level, record: None, "info")
+        first = e._hook
+        e.set_log_hook(lambda level, record: None, "debug")
+        e.set_log_hook(None)
+        assert any(h is first for h in e._retired_hooks)
+
+
 def test_engine_closes_on_exception():
     with pytest.raises(RuntimeError):
         with ferry.Engine() as e:
