@@ -122,7 +122,9 @@ int ferry_engine_close(ferry_engine *engine);
 typedef void (*ferry_log_fn)(void *user_data, int level, const char *record_json);
 
 /* Installs (callback non-NULL) or removes (NULL, or FERRY_LOG_OFF) the engine's log hook for records at
- * min_level and above. Silent by default. user_data is passed back unchanged; Ferry does not own it. */
+ * min_level and above. Silent by default. user_data is passed back unchanged; Ferry does not own it. A record
+ * already being delivered on another thread may still reach the previous callback just after this returns, so
+ * keep the previous callback's user_data valid until ferry_engine_close has returned. */
 int ferry_engine_set_log_hook(ferry_engine *engine, int min_level, ferry_log_fn callback, void *user_data,
                               char **out_error);
 
