@@ -1,5 +1,6 @@
 import FerryCore
 import FerryJSON
+import Synchronization
 import XCTest
 @testable import FerryRuntime
 
@@ -54,6 +55,36 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(s["error"]?["code"], "run_failed")
         XCTAssertEqual(s["error"]?["step"], "a")
         XCTAssertTrue(s["error"]?["message"]?.stringValue?.contains("n is 2, need more than 5") ?? false)
+    }
+
+    /// An attempt interrupted by the host (engine closed, task cancelled) must not fail the run: a create is
+    /// looked up before it is ever sent again, and the run then completes.
+    func testInterruptedAttemptIsSettledNotFailed() async throws {
+        let inv = FakeInvoker()
+        let created = Mutex(false)
+        inv.on("svc.Create") { _, n throws(FerryError) in
+            created.withLock { $0 = true }
+            if n == 1 { throw FerryError(.cancelled, "request cancelled") }
+            return ["id": "t-2"]
+        }
+        inv.on("svc.List") { _, _ throws(FerryError) in
+            created.withLock { $0 } ? ["items": [["name": "mig-9", "id": "t-1"]]] : ["items": []]
+        }
+        let clock = ManualClock()
+        let m = try makeManager(inv, clock: clock)
+        let wf: JSON = ["ferry": 1, "steps": [["id": "create", "call": "svc.Create", "with": ["name": "mig-9", "region": "r1"]]]]
+        _ = try await m.startRun(workflow: wf, inputs: nil, options: ["run_id": "r"])
+        let s1 = try await m.advanceRun("r")
+        XCTAssertNotEqual(s1["status"], "failed")
+        for _ in 0..<5 {
+            if let wake = try m.runStatus("r")["next_wake_at"]?.doubleValue { clock.set(wake) }
+            let s = try await m.advanceRun("r")
+            if s["status"] == "succeeded" { break }
+        }
+        let final = try m.runStatus("r")
+        XCTAssertEqual(final["status"], "succeeded")
+        XCTAssertEqual(inv.count("svc.Create"), 1, "the interrupted create is adopted, never re-sent")
+        XCTAssertEqual(final["steps"]?["create"]?["output"]?["id"], "t-1")
     }
 
     func testRetryCountsBackoffAndJitterBounds() async throws {

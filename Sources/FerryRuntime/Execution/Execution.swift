@@ -741,7 +741,16 @@ final class Execution {
             }
         }
         defer { heartbeat.cancel() }
-        return await invokeOnce(op, params, timeout: timeout)
+        let result = await invokeOnce(op, params, timeout: timeout)
+        // A host that cancels an advance, or closes the engine mid-call, interrupts the attempt: that says
+        // nothing about the operation, so it must not fail the run. It is an unknown outcome, settled like a
+        // lost connection (creates are reconciled before any resend).
+        if case .failure(let e) = result, e.code == .cancelled || Task.isCancelled {
+            return .failure(FerryError(.unavailable, "\(op): attempt interrupted before its outcome was known",
+                                       details: ["operation": .string(op), "ambiguous": true, "sent": true,
+                                                 "retryable": true, "interrupted": true]))
+        }
+        return result
     }
 
     func invokeOnce(_ op: String, _ params: JSON, timeout: Double?) async -> Result<JSON, FerryError> {
