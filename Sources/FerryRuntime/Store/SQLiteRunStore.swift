@@ -2,6 +2,9 @@ import CSQLite
 import FerryCore
 import FerryJSON
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
@@ -48,9 +51,19 @@ final class SQLiteRunStore: RunStore, @unchecked Sendable {
         db = handle
         sqlite3_busy_timeout(handle, busyTimeoutMs)
         let sync = ["OFF", "NORMAL", "FULL", "EXTRA"].contains(synchronous.uppercased()) ? synchronous.uppercased() : "FULL"
-        if path != ":memory:" { try exec("PRAGMA journal_mode=WAL") }
-        try exec("PRAGMA synchronous=\(sync)")
-        try exec(Self.schema)
+        // SQLite can answer BUSY during this setup without consulting the busy handler (another process is
+        // checkpointing or recovering the WAL); the setup is idempotent, so retry it within the same budget.
+        let deadline = WallClock.monotonic() + Double(busyTimeoutMs) / 1000
+        while true {
+            do throws(FerryError) {
+                if path != ":memory:" { try exec("PRAGMA journal_mode=WAL") }
+                try exec("PRAGMA synchronous=\(sync)")
+                try exec(Self.schema)
+                break
+            } catch where error.code == .busy && WallClock.monotonic() < deadline {
+                usleep(10_000)
+            }
+        }
     }
 
     deinit { if let db { sqlite3_close_v2(db) } }
