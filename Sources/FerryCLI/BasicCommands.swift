@@ -65,11 +65,22 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String { "\(prefix): \(error.message)" }
 }
 
-func readAllStdin() -> [UInt8] {
+func readAllStdin() -> [UInt8] { readAll(fd: 0) }
+
+/// The whole file, or nil when it cannot be opened (each caller reports that in its own terms).
+func readFileBytes(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    return readAll(fd: fd)
+}
+
+/// Every byte from `fd` until end of file.
+func readAll(fd: Int32) -> [UInt8] {
     var data: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
-        let n = read(0, &chunk, chunk.count)
+        let n = read(fd, &chunk, chunk.count)
         if n <= 0 { break }
         data.append(contentsOf: chunk[0..<n])
     }

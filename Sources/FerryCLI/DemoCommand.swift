@@ -549,15 +549,7 @@ enum DemoFiles {
     }
 
     static func read(_ path: String) throws -> String {
-        guard let f = fopen(path, "rb") else { throw CLIError(FerryError(.notFound, "cannot open \(path)")) }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
+        guard let bytes = readFileBytes(path) else { throw CLIError(FerryError(.notFound, "cannot open \(path)")) }
         return String(decoding: bytes, as: UTF8.self)
     }
 

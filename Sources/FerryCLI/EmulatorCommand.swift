@@ -79,16 +79,8 @@ struct EmulatorCommand: AsyncParsableCommand {
     }
 
     static func readJSON(_ path: String, field: String) throws -> JSON {
-        guard let f = fopen(path, "rb") else {
+        guard let bytes = readFileBytes(path) else {
             throw CLIError(FerryError(.notFound, "\(field): cannot open \(path)"))
-        }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
         }
         do { return try JSONParser.parse(bytes: bytes) } catch {
             throw CLIError(FerryError.from(error, field: field))

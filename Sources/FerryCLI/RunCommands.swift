@@ -117,15 +117,7 @@ struct CLIUsage: Error, CustomStringConvertible {
 
 enum CLIFiles {
     static func readText(_ path: String, field: String) throws -> String {
-        guard let f = fopen(path, "rb") else { throw CLIUsage("\(field): cannot open \(path)") }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
+        guard let bytes = readFileBytes(path) else { throw CLIUsage("\(field): cannot open \(path)") }
         guard let s = String(validating: bytes, as: UTF8.self) else {
             throw CLIError(FerryError(.invalidUTF8, "\(field): \(path) is not UTF-8"))
         }

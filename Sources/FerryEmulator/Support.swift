@@ -1,5 +1,6 @@
 import FerryCore
 import FerryJSON
+import FerrySigning
 import OrderedCollections
 import Synchronization
 
@@ -16,21 +17,8 @@ enum CivilTime {
     static func parts(_ t: Double) -> (Int, Int, Int, Int, Int, Int, Int) {
         let whole = t.rounded(.down)
         let ms = Int(((t - whole) * 1000).rounded(.down))
-        let unix = safeInt64(whole)
-        var days = unix / 86400
-        var secs = unix % 86400
-        if secs < 0 { secs += 86400; days -= 1 }
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d), Int(secs / 3600), Int((secs % 3600) / 60), Int(secs % 60),
-                max(0, min(999, ms)))
+        let (y, m, d, h, mi, s) = SigningClock.civil(safeInt64(whole))
+        return (Int(y), Int(m), Int(d), Int(h), Int(mi), Int(s), max(0, min(999, ms)))
     }
 
     static func pad(_ v: Int, _ w: Int) -> String {

@@ -127,7 +127,7 @@ public enum SigningHash {
 /// UTC timestamps in the two formats the signers use, without Foundation.
 public enum SigningClock {
     /// (year, month, day, hour, minute, second) for Unix seconds (proleptic Gregorian, UTC).
-    static func civil(_ unix: Int64) -> (Int64, Int64, Int64, Int64, Int64, Int64) {
+    public static func civil(_ unix: Int64) -> (Int64, Int64, Int64, Int64, Int64, Int64) {
         var days = unix / 86400
         var secs = unix % 86400
         if secs < 0 { secs += 86400; days -= 1 }
