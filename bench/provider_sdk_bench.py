@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
-"""Official Python SDKs against a canned local server: calls/s one at a time, per service.
+"""Official Python SDKs against a canned local server: calls/s and CPU per call, one at a time and N in flight.
 
 Usage:
-  .venv/bin/python bench/provider_sdk_bench.py [--calls N] [--port P]
+  .venv/bin/python bench/provider_sdk_bench.py [--calls N] [--port P] [--concurrency C] [--concurrent-calls M]
 
 With --port, the SDKs call an already running canned server, e.g. the one `ferry-bench providers --serve 120`
 starts (it prints {"port": N}), so Ferry and the SDKs are measured against the same server. Without --port the
 script starts `.build/release/FerryBench providers --serve` (or the debug build) itself, and falls back to a
 Python ThreadingHTTPServer if neither binary exists (slower server: numbers are then a lower bound).
-Output: one JSON object with calls/s and p50/p99 latency per operation (same operations as ferry-bench providers).
+Output: one JSON object with, per operation (same operations as ferry-bench providers): calls/s, p50/p99 latency
+and CPU per call (user+system of this process from getrusage, divided by calls; the server runs in another process)
+one call at a time, and calls/s and CPU per call with C calls in flight. "In flight" for a synchronous SDK means
+C threads, each with its own client (the SDKs' clients are not documented as thread-safe), as a script using
+concurrent.futures.ThreadPoolExecutor would do. CPython's GIL caps what the threads add.
 """
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -94,10 +99,65 @@ def operations(port):
     ]
 
 
+def cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def sequential(call, calls):
+    for _ in range(min(100, calls)):
+        call()
+    lat = []
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    for _ in range(calls):
+        s = time.perf_counter()
+        call()
+        lat.append(time.perf_counter() - s)
+    total, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    lat.sort()
+    return {"sequential_calls_per_s": int(calls / total),
+            "sequential_cpu_us_per_call": round(cpu / calls * 1e6, 1),
+            "sequential_p50_ms": round(lat[len(lat) // 2] * 1000, 3),
+            "sequential_p99_ms": round(lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1000, 3)}
+
+
+def in_flight(port, index, concurrency, calls):
+    """`calls` calls spread over `concurrency` threads, each with its own client; all start together."""
+    per_thread = max(1, calls // concurrency)
+    clients = [operations(port)[index][1] for _ in range(concurrency)]
+    for c in clients:  # warm each client's connection
+        c()
+    start, errors = threading.Barrier(concurrency + 1), []
+
+    def worker(call):
+        start.wait()
+        try:
+            for _ in range(per_thread):
+                call()
+        except Exception as e:  # noqa: BLE001 - reported, not hidden
+            errors.append(repr(e)[:200])
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
+    for th in threads:
+        th.start()
+    start.wait()
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    for th in threads:
+        th.join()
+    total, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    if errors:
+        raise RuntimeError(f"{len(errors)} threads failed, first: {errors[0]}")
+    n = per_thread * concurrency
+    return {"concurrent_calls_per_s": int(n / total), "concurrent_cpu_us_per_call": round(cpu / n * 1e6, 1),
+            "concurrency": concurrency}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=1000)
     ap.add_argument("--port", type=int)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--concurrent-calls", type=int, default=0, help="calls in the in-flight phase (0: skip it)")
     a = ap.parse_args()
     proc = None
     if a.port:
@@ -110,20 +170,10 @@ def main():
             port, server = python_server()
     out = {}
     try:
-        for name, call in operations(port):
-            for _ in range(min(100, a.calls)):
-                call()
-            lat = []
-            t0 = time.perf_counter()
-            for _ in range(a.calls):
-                s = time.perf_counter()
-                call()
-                lat.append(time.perf_counter() - s)
-            total = time.perf_counter() - t0
-            lat.sort()
-            out[name] = {"sequential_calls_per_s": int(a.calls / total),
-                         "sequential_p50_ms": round(lat[len(lat) // 2] * 1000, 3),
-                         "sequential_p99_ms": round(lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1000, 3)}
+        for i, (name, call) in enumerate(operations(port)):
+            out[name] = sequential(call, a.calls)
+            if a.concurrent_calls:
+                out[name].update(in_flight(port, i, a.concurrency, a.concurrent_calls))
     finally:
         if proc:
             proc.terminate()

@@ -181,8 +181,11 @@ def rows_providers(a, t: Table, raw: dict) -> None:
     floor1, floor64 = [], []
     ratio_sdk = {s: [] for s, _ in SERVICES}
     ratio_floor = {s: [] for s, _ in SERVICES}
+    # Ferry vs the SDKs, both modes, calls/s and CPU µs per call (the issue-4 comparison): key -> service -> passes
+    vs_sdk: dict[str, dict[str, list]] = {}
     sdk_error = None
     calls, sdk_calls, secs = (600, 200, 3) if a.quick else (2000, 600, 5)
+    sdk_conc_calls = 640 if a.quick else 3200
     for rep in range(a.reps):
         log(f"rows 1-3: pass {rep + 1}/{a.reps}")
         server = CannedServer(a.bench_exe)
@@ -193,7 +196,8 @@ def rows_providers(a, t: Table, raw: dict) -> None:
             raw.setdefault("providers_ferry", []).append(f)
             try:
                 py = check_error(run_json([a.python, str(REPO / "bench" / "provider_sdk_bench.py"), "--port",
-                                           str(server.port), "--calls", str(sdk_calls)], 900), "provider_sdk_bench")
+                                           str(server.port), "--calls", str(sdk_calls), "--concurrency", "64",
+                                           "--concurrent-calls", str(sdk_conc_calls)], 900), "provider_sdk_bench")
                 raw.setdefault("providers_sdk", []).append(py)
             except Exception as e:  # noqa: BLE001
                 py, sdk_error = None, str(e)
@@ -208,11 +212,17 @@ def rows_providers(a, t: Table, raw: dict) -> None:
             ferry_seq[s].append(fs)
             ferry_conc[s].append(f["providers"][s]["concurrent_calls_per_s"])
             ratio_floor[s].append(w1 / fs)
+            for side, src in (("ferry", f["providers"][s]), ("sdk", py["sdk"][s] if py else {})):
+                for k in ("sequential_calls_per_s", "sequential_cpu_us_per_call", "concurrent_calls_per_s",
+                          "concurrent_cpu_us_per_call"):
+                    vs_sdk.setdefault(f"{side}.{k}", {}).setdefault(s, []).append(src.get(k))
             if py:
                 ps = py["sdk"][s]["sequential_calls_per_s"]
                 sdk_seq[s].append(ps)
                 ratio_sdk[s].append(fs / ps)
     raw["wrk_canned_1c"], raw["wrk_canned_64c"] = floor1, floor64
+    raw["providers_vs_sdk_table"] = [
+        {"service": s, **{k: med(v.get(s, [])) for k, v in vs_sdk.items()}} for s, _ in SERVICES]
     for i, (s, label) in enumerate(SERVICES):
         what = f"{label} ({s.split('.')[-1]}), one call at a time, calls/s"
         if sdk_seq[s]:
@@ -576,6 +586,24 @@ def main() -> int:
             jt.append(f"| {r['case']} | {fmt(r['ferry_us'])} | {fmt(r['python_us'])} | {r['speedup']:.1f}x |")
         print("\n".join(jt))
         table += "\n" + "\n".join(jt)
+    if "providers_vs_sdk_table" in raw:
+        pt = ["", "Provider clients, Ferry vs the official Python SDKs (same canned server, same pass; median over passes). "
+              "CPU is user+system of the client process per call (the server runs in its own process). "
+              "64 in flight: Ferry 64 tasks on one client; SDK 64 threads, one client each.", "",
+              "| service | mode | Ferry calls/s | SDK calls/s | Ferry/SDK | Ferry CPU µs/call | SDK CPU µs/call | "
+              "SDK CPU ÷ Ferry CPU |", "|---|---|---|---|---|---|---|---|"]
+
+        def ratio(x, y):
+            return f"{x / y:.1f}x" if x and y else "—"
+
+        for r in raw["providers_vs_sdk_table"]:
+            for mode, label in (("sequential", "one at a time"), ("concurrent", "64 in flight")):
+                fc, sc = r.get(f"ferry.{mode}_calls_per_s"), r.get(f"sdk.{mode}_calls_per_s")
+                fu, su = r.get(f"ferry.{mode}_cpu_us_per_call"), r.get(f"sdk.{mode}_cpu_us_per_call")
+                pt.append(f"| {r['service']} | {label} | {fmt(fc)} | {fmt(sc)} | {ratio(fc, sc)} | {fmt(fu)} | "
+                          f"{fmt(su)} | {ratio(su, fu)} |")
+        print("\n".join(pt))
+        table += "\n" + "\n".join(pt)
     raw["table"] = t.rows
     if a.json:
         with open(a.json, "w") as f:
