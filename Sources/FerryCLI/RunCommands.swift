@@ -83,16 +83,47 @@ struct EngineOptions: ParsableArguments {
     func emit(_ j: JSON) { print(j.serialized(pretty ? [.pretty] : [])) }
 }
 
-/// Secrets given on the command line (`--secret NAME=VALUE`), kept as strings.
+/// Secret inputs for a run. `--secret` puts the value in argv, where `ps` and shell history can see it, so the
+/// value can also come from a file (`--secret-file`, e.g. a mounted Kubernetes secret) or the environment.
 struct SecretOptions: ParsableArguments {
     @Option(name: .customLong("secret"), help: "A secret input NAME=VALUE (repeatable); never written to the store.")
     var secrets: [String] = []
+    @Option(name: .customLong("secret-file"),
+            help: "A secret input NAME=PATH: the value is the file's content without a trailing newline (repeatable).")
+    var secretFiles: [String] = []
+    @Option(name: .customLong("secret-env"),
+            help: "A secret input NAME=VARIABLE: the value is that environment variable's (repeatable).")
+    var secretEnv: [String] = []
 
     func object() throws -> JSONObject {
         var o = JSONObject()
-        for s in secrets {
-            guard let eq = s.firstIndex(of: "="), eq != s.startIndex else { throw CLIUsage("--secret: expected NAME=VALUE") }
-            o[String(s[..<eq])] = .string(String(s[s.index(after: eq)...]))
+        func add(_ flag: String, _ arg: String, _ what: String, _ value: (String) throws -> String) throws {
+            guard let eq = arg.firstIndex(of: "="), eq != arg.startIndex else {
+                throw CLIUsage("--\(flag): expected NAME=\(what)")
+            }
+            let name = String(arg[..<eq])
+            guard o[name] == nil else { throw CLIUsage("--\(flag): secret input '\(name)' is given twice") }
+            o[name] = .string(try value(String(arg[arg.index(after: eq)...])))
+        }
+        for s in secrets { try add("secret", s, "VALUE") { $0 } }
+        for s in secretFiles {
+            try add("secret-file", s, "PATH") { path in
+                guard let bytes = readFileBytes(path) else { throw CLIUsage("--secret-file: cannot read \(path)") }
+                guard var text = String(validating: bytes, as: UTF8.self) else {
+                    throw CLIUsage("--secret-file: \(path) is not UTF-8 text")
+                }
+                // "\r\n" is one Character in Swift, so one removeLast drops either line ending.
+                if text.hasSuffix("\n") || text.hasSuffix("\r\n") { text.removeLast() }
+                return text
+            }
+        }
+        for s in secretEnv {
+            try add("secret-env", s, "VARIABLE") { variable in
+                guard let value = getenv(variable).map({ String(cString: $0) }) else {
+                    throw CLIUsage("--secret-env: environment variable \(variable) is not set")
+                }
+                return value
+            }
         }
         return o
     }

@@ -374,3 +374,59 @@ def test_relative_links_resolve() -> None:
             if not path.exists():
                 broken.append(f"{page.relative_to(REPO)} -> {target}")
     assert not broken, broken
+
+
+# ---- secret inputs from a file or the environment (not argv) -----------------------------------------------------
+
+# The expected values are spelled backwards so that the workflow (which the store keeps) does not hold the secrets.
+SECRET_WORKFLOW = """ferry: 1
+name: secret-sources
+inputs:
+  token: {type: string, secret: true}
+  api_key: {type: string, secret: true}
+steps:
+  - id: check_token
+    assert: "reverse(inputs.token) == 'eulav-terc3s-elif'"
+  - id: check_key
+    assert: "reverse(inputs.api_key) == 'eulav-terc3s-vne'"
+"""
+
+
+def test_secret_inputs_from_file_and_environment(tmp_path: Path) -> None:
+    wf = tmp_path / "secret.yaml"
+    wf.write_text(SECRET_WORKFLOW)
+    secret_file = tmp_path / "token"
+    secret_file.write_text("file-s3cret-value\n")  # the trailing newline an editor or `echo` leaves is dropped
+    store = tmp_path / "runs.db"
+    env = clean_env(FERRY_TEST_API_KEY="env-s3cret-value")
+    common = ["--store", str(store), "--secret-file", f"token={secret_file}", "--secret-env", "api_key=FERRY_TEST_API_KEY"]
+    start = subprocess.run([CLI, "start", str(wf), "--run-id", "s-1"] + common, capture_output=True, text=True,
+                           timeout=60, env=env)
+    assert start.returncode == 3, start.stdout + start.stderr
+    drive = subprocess.run([CLI, "drive", "s-1", "--budget", "30"] + common, capture_output=True, text=True,
+                           timeout=60, env=env)
+    assert drive.returncode == 0, drive.stdout + drive.stderr
+    assert json.loads(drive.stdout)["status"] == "succeeded"
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("runs.db*"))
+    for text in (start.stdout + start.stderr, drive.stdout + drive.stderr):
+        assert "s3cret-value" not in text
+    assert b"s3cret-value" not in stored
+
+    # A wrong value reaches the run as given: the assert fails (the check is real, not a pass-through).
+    secret_file.write_text("other-value")
+    subprocess.run([CLI, "start", str(wf), "--run-id", "s-2"] + common, capture_output=True, timeout=60, env=env)
+    wrong = subprocess.run([CLI, "drive", "s-2", "--budget", "30"] + common, capture_output=True, text=True,
+                           timeout=60, env=env)
+    assert json.loads(wrong.stdout)["status"] == "failed", wrong.stdout + wrong.stderr
+
+    # Usage errors name the flag and what is wrong; they never echo a value.
+    unset = subprocess.run([CLI, "start", str(wf), "--store", str(store), "--secret-env", "api_key=FERRY_NOT_SET_X",
+                            "--secret-file", f"token={secret_file}"], capture_output=True, text=True, timeout=60,
+                           env=env)
+    assert unset.returncode != 0 and "FERRY_NOT_SET_X is not set" in unset.stderr
+    missing = subprocess.run([CLI, "start", str(wf), "--store", str(store), "--secret-file",
+                              f"token={tmp_path / 'nope'}"], capture_output=True, text=True, timeout=60, env=env)
+    assert missing.returncode != 0 and "--secret-file: cannot read" in missing.stderr
+    twice = subprocess.run([CLI, "start", str(wf), "--store", str(store), "--secret", "token=a", "--secret-file",
+                            f"token={secret_file}"], capture_output=True, text=True, timeout=60, env=env)
+    assert twice.returncode != 0 and "'token' is given twice" in twice.stderr
