@@ -23,11 +23,11 @@ done
 : "${FERRY_CONFIG:?set FERRY_CONFIG to the engine config file}"
 
 secret_args=()
-while IFS='=' read -r name value; do
-  [ -n "$name" ] || continue
+# Secrets go by variable name (--secret-env), so their values never appear in argv (ps, /proc/PID/cmdline).
+while read -r name; do
   secret=${name#FERRY_SECRET_}
-  secret_args+=(--secret "$(printf '%s' "$secret" | tr '[:upper:]' '[:lower:]')=$value")
-done < <(env | grep '^FERRY_SECRET_' || true)
+  secret_args+=(--secret-env "$(printf '%s' "$secret" | tr '[:upper:]' '[:lower:]')=$name")
+done < <(compgen -e | grep '^FERRY_SECRET_' || true)
 
 # `ferry start` records the run (exit 3: it has work to do) and prints its status.
 started=$("$FERRY" start "$workflow" --config "$FERRY_CONFIG" --inputs "$inputs" "${secret_args[@]}")
