@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ferry's benchmark table: builds release binaries (in .build-release, so the debug .build stays free), then runs
 # bench/run_all.py, which measures every row next to its comparison and prints one Markdown table.
-# Not part of the test suite. Run scripts/setup.sh first (the .venv with the official SDKs).
+# Not part of the test suite. On a fresh clone it sets itself up (scripts/setup.sh --no-build: apt packages and the
+# .venv with the official SDKs), so this one command is all a new machine needs.
 #
 #   scripts/bench.sh                         # full table (about 8-10 minutes on 2 cores, after the build)
 #   scripts/bench.sh --quick --reps 1        # smoke test of the harness
@@ -24,10 +25,8 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/python ]; then
-  echo "bench: .venv missing; run scripts/setup.sh first (it installs the official Python SDKs)" >&2
-  exit 1
-fi
+# The comparison side: the official Python SDKs, the jmespath package and the binding (idempotent, no Swift build).
+scripts/setup.sh --no-build >&2
 
 if [ "${FERRY_BENCH_SKIP_BUILD:-}" != "1" ]; then
   # Release build in its own scratch path; nice so that other work on the machine keeps moving. Idempotent.
