@@ -12,6 +12,13 @@ final class Execution {
     var run: RunRecord
     var steps: [String: StepRecord]
     var signals: [SignalRecord]
+    /// The store version the in-memory state is based on, and the last event seq used.
+    private var version: Int64
+    private var lastSeq: Int64
+    /// This unit holds the run's lease (taken by the commit before a side effect, given up by the last one).
+    private(set) var leaseHeld = false
+    /// The run row as last read or committed, to skip a commit that would change nothing.
+    private var committedRow: String
     private var dirty: Set<String> = []
     private var events: [RunEvent] = []
     private var consumed: [Int64] = []
@@ -30,7 +37,14 @@ final class Execution {
         run = loaded.run
         steps = loaded.steps
         signals = loaded.signals
+        version = loaded.version
+        lastSeq = loaded.lastSeq
         secrets = manager.secretInputs(of: loaded.run.runID)
+        committedRow = Self.rowFingerprint(loaded.run)
+    }
+
+    static func rowFingerprint(_ r: RunRecord) -> String {
+        "\(r.status.rawValue)|\(r.wakeAt.map { "\($0)" } ?? "-")|\(r.stateJSON.serialized())"
     }
 
     var now: Double { m.clock.now() }
@@ -58,13 +72,29 @@ final class Execution {
         dirty.insert(s.stepID)
     }
 
-    func flush(release: Bool, leaseUntil: Double? = nil) throws(FerryError) {
+    /// Commits the unit's changes. `release: false` holds the lease until `leaseUntil` (taking it if this unit
+    /// does not hold it yet: that is the commit recording an attempt, before the side effect); `release: true`
+    /// leaves the run unleased. A unit that changed nothing and holds no lease writes nothing.
+    func flush(release: Bool, leaseUntil: Double? = nil) async throws(FerryError) {
+        let hold: Double? = release ? nil : (leaseUntil ?? now + m.leaseSeconds)
+        let fingerprint = Self.rowFingerprint(run)
+        if hold == nil, !leaseHeld, dirty.isEmpty, events.isEmpty, consumed.isEmpty, fingerprint == committedRow { return }
         run.updatedAt = now
-        try m.store.commit(run, steps: dirty.compactMap { steps[$0] }, events: events, consumedSignals: consumed,
-                           owner: owner, leaseUntil: leaseUntil, release: release)
+        var evs = events
+        var seq = lastSeq
+        for i in evs.indices { seq += 1; evs[i].seq = seq }
+        let req = CommitRequest(run: run, steps: dirty.compactMap { steps[$0] }, events: evs, consumedSignals: consumed,
+                                owner: owner, expectedVersion: version, now: now, holdLeaseUntil: hold)
+        version = try await m.store.commit(req)
+        lastSeq = seq
+        leaseHeld = hold != nil
+        committedRow = fingerprint
         dirty = []
         events = []
         consumed = []
+        if !run.status.isTerminal {
+            m.remember(LoadedRun(run: run, steps: steps, signals: [], version: version, lastSeq: lastSeq))
+        }
     }
 
     func consume(_ sig: SignalRecord) {
@@ -141,7 +171,7 @@ final class Execution {
             }
             if try await stepUnit(spec) == .stop { break }
         }
-        try flush(release: true)
+        try await flush(release: true)
     }
 
     func advanceCursor() {
@@ -440,7 +470,7 @@ final class Execution {
         run.wakeAt = nil
         let timeout = attemptTimeout(spec, st)
         // Durable BEFORE the side effect: a crash from here on leaves `in_flight` set for recovery.
-        try flush(release: false, leaseUntil: now + m.leaseSeconds)
+        try await flush(release: false, leaseUntil: now + m.leaseSeconds)
         if m.hooks.shouldCrash(.beforeInvoke, step: spec.id, attempt: attemptNo) { throw .simulatedCrash(.beforeInvoke) }
         acted = true
         let result = await invoke(op, p, timeout: timeout)
@@ -630,7 +660,7 @@ final class Execution {
         let lookingFor: JSON = .object(lookingForObj)
         emit("reconcile_started", spec.id, ["attempt": .int(attempt), "strategy": .string(hint.strategy.rawValue),
                                             "list_operation": .string(hint.listOperation), "match": sanitize(lookingFor)])
-        try flush(release: false, leaseUntil: now + m.leaseSeconds)
+        try await flush(release: false, leaseUntil: now + m.leaseSeconds)
         acted = true
         let result = await invoke(hint.listOperation, .object(listParams), timeout: attemptTimeout(spec, st))
         st = step(spec.id)
@@ -737,7 +767,7 @@ final class Execution {
             while !Task.isCancelled {
                 do { try await clock.sleepForTimeout(until: clock.now() + lease / 3) } catch { return }
                 if Task.isCancelled { return }
-                _ = try? store.renewLease(runID, owner: owner, until: clock.now() + lease)
+                _ = try? await store.renewLease(runID, owner: owner, until: clock.now() + lease)
             }
         }
         defer { heartbeat.cancel() }

@@ -39,6 +39,10 @@ public final class RunManager: Sendable {
     let hooks = RuntimeTestHooks()
     private let secrets = Mutex<[String: JSONObject]>([:])
     private let docs = Mutex<[String: WorkflowDocument]>([:])
+    /// Each run's state as this engine last committed it (keyed by run, tagged with the store version): a unit
+    /// whose run is unchanged in the store reuses it instead of re-reading and re-parsing every step's output.
+    private let runCache = Mutex<[String: LoadedRun]>([:])
+    static let runCacheLimit = 4096
     private let counter = Mutex<Int>(0)
 
     public static let runtimeKeys: Set<String> = ["lease_seconds", "synchronous", "busy_timeout_ms", "default_budget_seconds"]
@@ -161,11 +165,31 @@ public final class RunManager: Sendable {
 
     func document(for run: RunRecord) throws(FerryError) -> WorkflowDocument {
         if let d = docs.withLock({ $0[run.runID] }) { return d }
+        var definition = run.definition
+        if definition.isNull {
+            // Units read runs without their definition (it never changes); fetch it once per engine.
+            guard let d = try store.definition(of: run.runID) else { throw Self.notFound(run.runID) }
+            definition = d
+        }
         // Validated when the run started; operation names are not re-checked so a run pinned to an older
         // catalog still resumes.
-        let d = try WorkflowParser.parse(run.definition, invoker: nil)
+        let d = try WorkflowParser.parse(definition, invoker: nil)
         docs.withLock { if $0.count >= 10_000 { $0.removeAll() }; $0[run.runID] = d }
         return d
+    }
+
+    /// Remembers the state a unit just committed (see `runCache`).
+    func remember(_ l: LoadedRun) {
+        runCache.withLock { c in
+            if c.count >= Self.runCacheLimit, c[l.run.runID] == nil { c.removeAll(keepingCapacity: true) }
+            c[l.run.runID] = l
+        }
+    }
+
+    /// Store write statistics (transactions, items, largest group) for benchmarks.
+    public func storeStats() -> JSON {
+        let s = store.stats
+        return ["transactions": .int(s.transactions), "items": .int(s.items), "max_batch": .int(s.maxBatch)]
     }
 
     static func documentJSON(_ workflow: JSON) throws(FerryError) -> JSON {
@@ -216,7 +240,7 @@ public final class RunManager: Sendable {
             "workflow": .string(doc.name), "inputs": sanitize(.object(plain), runID: runID),
             "secret_inputs": .array(provided.keys.map(JSON.string)),
         ])
-        do { try store.createRun(rec, events: [ev]) } catch {
+        do { try await store.createRun(rec, events: [ev]) } catch {
             secrets.withLock { $0[runID] = nil }
             docs.withLock { $0[runID] = nil }
             throw error
@@ -229,17 +253,31 @@ public final class RunManager: Sendable {
 
     /// One unit of work: at most one attempt or poll (plus any steps that need no side effect), then commit.
     public func advanceRun(_ runID: String, options: JSON = [:]) async throws(FerryError) -> JSON {
-        guard let peek = try store.load(runID) else { throw Self.notFound(runID) }
-        let doc = try document(for: peek.run)
+        // One read per unit: the run (steps from the cache when unchanged), its signals and its lease.
+        let loaded = try loadForUnit(runID)
+        let doc = try document(for: loaded.run)
         try absorbSecrets(runID, options, doc: doc)
-        if peek.run.status.isTerminal { return statusJSON(peek, doc: doc) }
-        return try await withLease(runID, doc: doc, cancelOnly: false)
+        if loaded.run.status.isTerminal { return statusJSON(loaded, doc: doc) }
+        return try await unit(loaded, doc: doc, cancelOnly: false)
     }
 
-    func withLease(_ runID: String, doc: WorkflowDocument, cancelOnly: Bool) async throws(FerryError) -> JSON {
-        let owner = newOwner()
+    func loadForUnit(_ runID: String) throws(FerryError) -> LoadedRun {
+        let cached = runCache.withLock { $0[runID] }
+        guard let l = try store.loadForUnit(runID, cached: cached) else { throw Self.notFound(runID) }
+        return l
+    }
+
+    /// Runs one unit on a run read without a lock. Nothing is locked up front: the unit's first commit applies
+    /// only on the version it read (and, when the unit is about to make a side effect, takes the lease in the
+    /// same transaction), so a concurrent advance of the same run makes one of them fail with `busy`.
+    func unit(_ loaded: LoadedRun, doc: WorkflowDocument, cancelOnly: Bool) async throws(FerryError) -> JSON {
+        let runID = loaded.run.runID
         let now = clock.now()
-        let loaded = try store.acquireLease(runID, owner: owner, now: now, until: now + leaseSeconds)
+        if loaded.leaseOwner != nil, let until = loaded.leaseUntil, until > now {
+            throw FerryError(.busy, "run \(runID) is being advanced by another caller (lease held until \(Durations.format(until)))",
+                             details: ["run_id": .string(runID), "lease_until": .double(until)])
+        }
+        let owner = newOwner()
         let ex = Execution(manager: self, loaded: loaded, doc: doc, owner: owner)
         do {
             // Recording a cancellation needs no inputs; doing work does.
@@ -247,7 +285,8 @@ public final class RunManager: Sendable {
             try await ex.runUnit(cancelOnly: cancelOnly)
         } catch {
             if error.isSimulatedCrash { throw error }
-            try? store.releaseLease(runID, owner: owner)
+            runCache.withLock { $0[runID] = nil }
+            if ex.leaseHeld { try? await store.releaseLease(runID, owner: owner) }
             throw error
         }
         if ex.run.status.isTerminal { forget(runID) }
@@ -258,6 +297,7 @@ public final class RunManager: Sendable {
     func forget(_ runID: String) {
         secrets.withLock { $0[runID] = nil }
         docs.withLock { $0[runID] = nil }
+        runCache.withLock { $0[runID] = nil }
     }
 
     /// Advances until the run succeeds, fails, waits on a gate, needs attention, or the budget
@@ -342,7 +382,7 @@ public final class RunManager: Sendable {
         }
         _ = try store.addSignal(runID, name: "ferry.cancel", payload: ["reason": reason.map(JSON.string) ?? .null], now: clock.now())
         // Apply it now if nobody else is advancing the run; otherwise the current holder applies it next unit.
-        do { return try await withLease(runID, doc: doc, cancelOnly: true) } catch {
+        do { return try await unit(try loadForUnit(runID), doc: doc, cancelOnly: true) } catch {
             if error.code == .busy || error.code == .missingInput {
                 var s = try runStatus(runID)
                 s["cancel_requested"] = true

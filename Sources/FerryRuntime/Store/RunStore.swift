@@ -179,24 +179,62 @@ struct LoadedRun: Sendable {
     var run: RunRecord
     var steps: [String: StepRecord]
     var signals: [SignalRecord]
+    /// Bumped by every committed change of the run's state; a commit only applies on the version it was based on.
+    var version: Int64 = 0
+    /// The last event sequence number used (events are appended as lastSeq+1... without a MAX(seq) lookup).
+    var lastSeq: Int64 = 0
+    /// The lease as stored when this was read (nil when free).
+    var leaseOwner: String?
+    var leaseUntil: Double?
+}
+
+/// One atomic write of a unit's changes.
+struct CommitRequest: Sendable {
+    var run: RunRecord
+    var steps: [StepRecord]
+    /// Events with their `seq` already assigned (consecutive after the loaded `lastSeq`).
+    var events: [RunEvent]
+    var consumedSignals: [Int64]
+    var owner: String
+    /// The version the changes were computed from; the commit fails (busy) if the run changed since.
+    var expectedVersion: Int64
+    /// The committer's clock: a lease held by another owner that ends at or before `now` is expired.
+    var now: Double
+    /// Hold (take or extend) the lease until this time; nil releases it.
+    var holdLeaseUntil: Double?
+}
+
+/// Counts of group-commit work, for benchmarks and tests.
+struct StoreStats: Sendable {
+    /// Write transactions committed (one fsync each with synchronous=FULL).
+    var transactions = 0
+    /// Items (commits, lease changes, run creations, signals) applied in those transactions.
+    var items = 0
+    /// Largest number of items in one transaction.
+    var maxBatch = 0
 }
 
 /// The narrow interface between the runtime and durable storage (SQLite now; PostgreSQL can implement it later).
-/// Every mutating call is one transaction. Commits check that the caller still holds the run's lease.
+/// Writes suspend the caller until they are durable; concurrent writes may share one transaction (group commit).
+/// A unit of work reads the run without a lock, then commits optimistically: the commit applies only if the run's
+/// version is unchanged and no other owner holds a live lease; the first commit of a unit that will make a side
+/// effect takes the lease in the same transaction.
 protocol RunStore: Sendable {
-    func createRun(_ run: RunRecord, events: [RunEvent]) throws(FerryError)
-    /// Takes the run's lease for `owner` until `until` if free or expired; `busy` otherwise.
-    func acquireLease(_ runID: String, owner: String, now: Double, until: Double) throws(FerryError) -> LoadedRun
-    /// Writes the run, changed steps, new events and consumed signals atomically, if `owner` still holds the lease.
-    /// `leaseUntil` extends the lease; `release` gives it up.
-    func commit(_ run: RunRecord, steps: [StepRecord], events: [RunEvent], consumedSignals: [Int64], owner: String,
-                leaseUntil: Double?, release: Bool) throws(FerryError)
-    func releaseLease(_ runID: String, owner: String) throws(FerryError)
+    func createRun(_ run: RunRecord, events: [RunEvent]) async throws(FerryError)
+    /// Reads the run for a unit of work (no write). With `cached` at the stored version, steps and state are
+    /// taken from it instead of being re-read and re-parsed; signals and the lease are always read.
+    /// The returned run's `definition` is `.null` (see `definition(of:)`).
+    func loadForUnit(_ runID: String, cached: LoadedRun?) throws(FerryError) -> LoadedRun?
+    func definition(of runID: String) throws(FerryError) -> JSON?
+    /// Returns the run's new version.
+    func commit(_ c: CommitRequest) async throws(FerryError) -> Int64
+    func releaseLease(_ runID: String, owner: String) async throws(FerryError)
     /// Extends a lease still held by `owner`; false when it was lost.
-    func renewLease(_ runID: String, owner: String, until: Double) throws(FerryError) -> Bool
+    func renewLease(_ runID: String, owner: String, until: Double) async throws(FerryError) -> Bool
     func load(_ runID: String) throws(FerryError) -> LoadedRun?
     func list(_ filter: RunListFilter) throws(FerryError) -> [RunSummaryRow]
     func events(_ runID: String, afterSeq: Int64, limit: Int) throws(FerryError) -> [RunEvent]
     func addSignal(_ runID: String, name: String, payload: JSON, now: Double) throws(FerryError) -> Int64
+    var stats: StoreStats { get }
     func close()
 }
