@@ -484,63 +484,52 @@ extension EmulatorState {
         return out
     }
 
-    mutating func dcsBatchStop(_ ctx: OpContext) throws(ProviderError) -> OpResult {
+    /// Batch stop and batch restart answer alike: one result per task ID, each failing on its own, never the batch.
+    /// `apply` changes task `i` or says why it cannot.
+    mutating func dcsBatch(_ ctx: OpContext, effect: String,
+                           _ apply: (inout EmulatorState, Int) -> ProviderError?) throws(ProviderError) -> OpResult {
         let (body, o) = try requireBody(ctx)
         let ids = try idList(ctx, o, "migration_tasks")
         var results: [JSON] = []
         var changed: [JSON] = []
         for id in ids {
-            guard let i = dcsTasks.firstIndex(where: { $0.id == id && $0.projectId == (ctx.projectId ?? "") }) else {
-                let e = dcsNotFound(id)
-                results.append(["task_id": .string(id), "result": "failed", "error_code": .string(e.code), "error_msg": .string(e.message)])
-                continue
-            }
-            let before = dcsTasks[i].status
-            if let e = dcsStopOne(i, now: ctx.now, sync: false) {
-                results.append(["task_id": .string(id), "result": "failed", "error_code": .string(e.code), "error_msg": .string(e.message)])
-            } else {
+            let i = dcsTasks.firstIndex(where: { $0.id == id && $0.projectId == (ctx.projectId ?? "") })
+            let before = i.map { dcsTasks[$0].status }
+            if let e = i.map({ apply(&self, $0) }) ?? dcsNotFound(id) {
+                results.append(["task_id": .string(id), "result": "failed", "error_code": .string(e.code),
+                                "error_msg": .string(e.message)])
+            } else if let i, let before {
                 results.append(["task_id": .string(id), "result": "success", "error_code": "", "error_msg": ""])
                 changed.append(["task_id": .string(id), "from": .string(before), "to": .string(dcsTasks[i].status)])
             }
         }
         return OpResult(body: ["migration_tasks": .array(results)],
-                        effect: changed.isEmpty ? nil : ["stopped": .array(changed)], params: ["body": body])
+                        effect: changed.isEmpty ? nil : [effect: .array(changed)], params: ["body": body])
+    }
+
+    mutating func dcsBatchStop(_ ctx: OpContext) throws(ProviderError) -> OpResult {
+        try dcsBatch(ctx, effect: "stopped") { state, i in state.dcsStopOne(i, now: ctx.now, sync: false) }
     }
 
     // MARK: F.12 BatchRestartOnlineMigrationTasks
 
     mutating func dcsBatchRestart(_ ctx: OpContext) throws(ProviderError) -> OpResult {
-        let (body, o) = try requireBody(ctx)
-        let ids = try idList(ctx, o, "migration_tasks")
-        var results: [JSON] = []
-        var changed: [JSON] = []
-        for id in ids {
-            guard let i = dcsTasks.firstIndex(where: { $0.id == id && $0.projectId == (ctx.projectId ?? "") }) else {
-                let e = dcsNotFound(id)
-                results.append(["task_id": .string(id), "result": "failed", "error_code": .string(e.code), "error_msg": .string(e.message)])
-                continue
-            }
-            var t = dcsTasks[i]
+        try dcsBatch(ctx, effect: "restarted") { state, i in
+            var t = state.dcsTasks[i]
             guard t.migrationType == "online_migration", t.configured, DcsTask.restartable.contains(t.status) else {
-                let e = t.migrationType != "online_migration"
-                    ? ProviderError(400, "DCS.4134", "The migration task \(id) is not an online migration task.")
-                    : dcsBadStatus(t, "restarted")
-                results.append(["task_id": .string(id), "result": "failed", "error_code": .string(e.code), "error_msg": .string(e.message)])
-                continue
+                return t.migrationType != "online_migration"
+                    ? ProviderError(400, "DCS.4134", "The migration task \(t.id) is not an online migration task.")
+                    : state.dcsBadStatus(t, "restarted")
             }
-            let before = t.status
             t.errorMessage = nil
             t.failAt = nil
-            t.fullDuration = timings.dcsFullS
+            t.fullDuration = state.timings.dcsFullS
             t.enter("FULLMIGRATING", at: ctx.now, until: ctx.now + t.fullDuration)
             t.log(ctx.now, "INFO", "migration.restarted", "Migration task restarted; full migration started.", ["restart", "full"])
-            if let (at, why) = failInfo(ctx, "the restarted migration could not resume") { t.failAt = at; t.failReason = why }
-            dcsTasks[i] = t
-            results.append(["task_id": .string(id), "result": "success", "error_code": "", "error_msg": ""])
-            changed.append(["task_id": .string(id), "from": .string(before), "to": .string(t.status)])
+            if let (at, why) = state.failInfo(ctx, "the restarted migration could not resume") { t.failAt = at; t.failReason = why }
+            state.dcsTasks[i] = t
+            return nil
         }
-        return OpResult(body: ["migration_tasks": .array(results)],
-                        effect: changed.isEmpty ? nil : ["restarted": .array(changed)], params: ["body": body])
     }
 
     // MARK: F.13 DeleteMigrationTask
