@@ -24,7 +24,8 @@ private let jmespathBenchCases: [(name: String, doc: String, expression: String)
     ("small_multiselect", "small", "people[*].[name, age, contains(tags, 'ops')]"),
 ]
 
-/// usage: ferry-bench jmespath [--data PATH] [--quick] [--only NAME]
+/// usage: ferry-bench jmespath [--data PATH] [--quick] [--only NAME] [--iters N]
+/// `--iters N` fixes the number of calls per measurement (for profiling with `perf stat`) instead of a time budget.
 /// The data file is written by `bench/jmespath_bench.py --write-data` (default /tmp/ferry_jmespath_bench.json).
 /// Prints one JSON object per case: {name, parse_us, eval_us, iterations, spread_pct}; times are medians over
 /// rounds, spread_pct is (p90 - p10) / median of the evaluation timings.
@@ -35,6 +36,8 @@ func runJMESPathBench(_ args: [String]) {
     var only: String?
     if let i = args.firstIndex(of: "--only"), i + 1 < args.count { only = args[i + 1] }
     let (budget, rounds) = quick ? (0.3, 5) : (1.5, 15)
+    var fixedIters: Int?
+    if let i = args.firstIndex(of: "--iters"), i + 1 < args.count { fixedIters = Int(args[i + 1]) }
 
     guard let bytes = readWholeFile(path) else {
         print("{\"error\": \"cannot read \(path); run bench/jmespath_bench.py --write-data first\"}")
@@ -56,11 +59,11 @@ func runJMESPathBench(_ args: [String]) {
         do {
             let compiled = try Expression(compiling: c.expression)
             var sink = 0
-            let parse = measure(budget: budget / 3, rounds: rounds) {
+            let parse = measure(budget: budget / 3, rounds: rounds, fixed: fixedIters) {
                 if let e = try? Expression(compiling: c.expression) { sink &+= e.source.utf8.count }
             }
             _ = try compiled.evaluate(doc)  // warm up
-            let eval = measure(budget: budget, rounds: rounds) {
+            let eval = measure(budget: budget, rounds: rounds, fixed: fixedIters) {
                 if case .array(let a) = (try? compiled.evaluate(doc)) ?? .null { sink &+= a.count } else { sink &+= 1 }
             }
             if sink == 42 { print("") }  // keeps the measured work observable
@@ -88,11 +91,11 @@ private func nowSeconds() -> Double {
 
 /// Median and p10–p90 spread of the per-call time in microseconds, over `rounds` batches whose size is
 /// chosen so the whole measurement takes about `budget` seconds.
-private func measure(budget: Double, rounds: Int, _ body: () -> Void) -> (median: Double, spread: Double, iterations: Int) {
+private func measure(budget: Double, rounds: Int, fixed: Int? = nil, _ body: () -> Void) -> (median: Double, spread: Double, iterations: Int) {
     var t0 = nowSeconds()
     body()
     let once = max(nowSeconds() - t0, 1e-7)
-    let batch = max(1, Int(budget / Double(rounds) / once))
+    let batch = fixed.map { max(1, $0 / rounds) } ?? max(1, Int(budget / Double(rounds) / once))
     var samples: [Double] = []
     for _ in 0..<rounds {
         t0 = nowSeconds()

@@ -3,7 +3,7 @@ import FerryJSON
 /// A resolved function argument: a value, or an unevaluated expression reference (`&expr`).
 enum Argument {
     case value(JSON)
-    case expref(Op)
+    case expref(Unmanaged<Op>)
 }
 
 /// Function arguments; the first two are stored inline so the usual one- and two-argument calls
@@ -65,7 +65,7 @@ func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> J
         guard case .value(.object(let o)) = args[i] else { throw typeError(i, "an object", args[i]) }
         return o
     }
-    func expref(_ i: Int) throws(JMESPathError) -> Op {
+    func expref(_ i: Int) throws(JMESPathError) -> Unmanaged<Op> {
         guard case .expref(let n) = args[i] else { throw typeError(i, "an expression reference (&...)", args[i]) }
         return n
     }
@@ -81,26 +81,8 @@ func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> J
         }
         return out
     }
-    /// array[number] or array[string], decided by the first element (an empty array matches both).
     func numbersOrStrings(_ i: Int) throws(JMESPathError) -> SortKeys {
-        let a = try array(i)
-        guard let first = a.first else { return .numbers([]) }
-        switch first {
-        case .number:
-            return .numbers(try numbers(i))
-        case .string:
-            var out: [String] = []
-            out.reserveCapacity(a.count)
-            for e in a {
-                guard case .string(let s) = e else {
-                    throw fail(.invalidType, "\(name)() expects argument \(i + 1) to be an array of strings, found an element of type \(e.typeName)")
-                }
-                out.append(s)
-            }
-            return .strings(out)
-        default:
-            throw fail(.invalidType, "\(name)() expects argument \(i + 1) to be an array of numbers or an array of strings, found an element of type \(first.typeName)")
-        }
+        try valueSortKeys(try array(i), name, i)
     }
 
     switch fn {
@@ -179,7 +161,7 @@ func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> J
         let a = try array(1)
         var out: [JSON] = []
         out.reserveCapacity(a.count)
-        try forEachElement(a) { (x) throws(JMESPathError) in out.append(try e.eval(&x)) }
+        try forEachElement(a) { (x) throws(JMESPathError) in out.append(try run(e, &x)) }
         return .array(out)
 
     case .max, .min:
@@ -249,14 +231,14 @@ func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> J
     case .sort:
         let a = try array(0)
         let order = sortedOrder(try numbersOrStrings(0))
-        return .array(order.map { a[$0] })
+        return .array(gather(a, order))
 
     case .sortBy:
         let a = try array(0)
         let e = try expref(1)
         if a.isEmpty { return .array(a) }
         let order = sortedOrder(try sortKeys(a, e, name))
-        return .array(order.map { a[$0] })
+        return .array(gather(a, order))
 
     case .sum:
         let ns = try numbers(0)
@@ -295,14 +277,65 @@ func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> J
     }
 }
 
+/// The elements of `a` (argument `i` of `name`) as sort keys: array[number] or array[string], decided by the
+/// first element (an empty array matches both).
+func valueSortKeys(_ a: [JSON], _ name: String, _ i: Int) throws(JMESPathError) -> SortKeys {
+    guard let first = a.first else { return .numbers([]) }
+    switch first {
+    case .number:
+        var out: [JSONNumber] = []
+        out.reserveCapacity(a.count)
+        for e in a {
+            guard case .number(let n) = e else {
+                throw evalError(.invalidType, "\(name)() expects argument \(i + 1) to be an array of numbers, found an element of type \(e.typeName)")
+            }
+            out.append(n)
+        }
+        return .numbers(out)
+    case .string:
+        var out: [String] = []
+        out.reserveCapacity(a.count)
+        for e in a {
+            guard case .string(let s) = e else {
+                throw evalError(.invalidType, "\(name)() expects argument \(i + 1) to be an array of strings, found an element of type \(e.typeName)")
+            }
+            out.append(s)
+        }
+        return .strings(out)
+    default:
+        throw evalError(.invalidType, "\(name)() expects argument \(i + 1) to be an array of numbers or an array of strings, found an element of type \(first.typeName)")
+    }
+}
+
+/// Reorders `a` so that a[i] becomes the old a[order[i]] (`order` a permutation), moving values along
+/// the permutation's cycles instead of copying them (no reference counting).
+func permute(_ a: inout [JSON], _ order: [Int]) {
+    let n = order.count
+    guard n == a.count, n > 1 else { return }
+    var done = [Bool](repeating: false, count: n)
+    a.withUnsafeMutableBufferPointer { buf in
+        order.withUnsafeBufferPointer { ob in
+            for start in 0..<n where !done[start] {
+                var i = start
+                done[i] = true
+                while ob[i] != start {
+                    buf.swapAt(i, ob[i])
+                    i = ob[i]
+                    done[i] = true
+                }
+            }
+        }
+    }
+}
+
 /// Evaluates `e` on every element; all keys must be numbers, or all strings.
-func sortKeys(_ a: [JSON], _ e: Op, _ name: String) throws(JMESPathError) -> SortKeys {
+func sortKeys(_ a: [JSON], _ e: Unmanaged<Op>, _ name: String) throws(JMESPathError) -> SortKeys {
     var ns: [JSONNumber] = []
     var ss: [String] = []
     var isNumbers = false
     var i = 0
     try forEachElement(a) { (x) throws(JMESPathError) in
-        let k = try e.eval(&x)
+        let k = try run(e, &x)
         switch k {
         case .number(let n) where i == 0 || isNumbers:
             isNumbers = true
@@ -372,14 +405,9 @@ func sortedOrder(_ keys: SortKeys) -> [Int] {
         return order
     case .strings(let ss):
         var packed = [UInt64](repeating: 0, count: ss.count)
-        for i in 0..<ss.count {
-            var s = ss[i]
-            packed[i] = s.withUTF8 { buf in
-                // The first 8 UTF-8 bytes, big-endian: ordered like the strings (UTF-8 order is code point order).
-                var p: UInt64 = 0
-                let n = Swift.min(8, buf.count)
-                for k in 0..<n { p |= UInt64(buf[k]) << UInt64(56 - 8 * k) }
-                return p
+        ss.withUnsafeBufferPointer { sb in
+            packed.withUnsafeMutableBufferPointer { pb in
+                for i in 0..<sb.count { pb[i] = prefixKey(sb[i]) }
             }
         }
         var order = radixSortedIndices(packed)
@@ -387,6 +415,34 @@ func sortedOrder(_ keys: SortKeys) -> [Int] {
         fixEqualRuns(&order, packed) { i, j in codepointLess(ss[i], ss[j]) }
         return order
     }
+}
+
+/// The first 8 UTF-8 bytes, big-endian: ordered like the strings (UTF-8 order is code point order).
+@inline(__always)
+func prefixKey(_ s: String) -> UInt64 {
+    func pack(_ buf: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var p: UInt64 = 0
+        let n = Swift.min(8, buf.count)
+        for k in 0..<n { p |= UInt64(buf[k]) << UInt64(56 - 8 * k) }
+        return p
+    }
+    if let p = s.utf8.withContiguousStorageIfAvailable(pack) { return p }
+    var c = s
+    return c.withUTF8(pack)
+}
+
+/// `a` permuted by `order` (every index in range), built in place without intermediate copies.
+func gather(_ a: [JSON], _ order: [Int]) -> [JSON] {
+    let n = order.count
+    if n == 0 { return [] }
+    var out: [JSON] = []
+    out.reserveCapacity(n)
+    a.withUnsafeBufferPointer { src in
+        order.withUnsafeBufferPointer { ob in
+            for i in 0..<n { out.append(src[ob[i]]) }
+        }
+    }
+    return out
 }
 
 /// Stable insertion sort of 0..<n: an element moves left only past strictly greater ones.

@@ -14,6 +14,30 @@ import FerryJSON
 class Op: @unchecked Sendable {
     /// Evaluates against `v`. Implementations only read `v` (see the note above).
     func eval(_ v: inout JSON) throws(JMESPathError) -> JSON { v }
+
+    /// Like `eval`, but `v` belongs to the caller and was freshly built by the previous step of a chain (a pipe
+    /// or sub-expression), so no one else references it: the op may take it over and reuse its storage (sort,
+    /// reverse, filter or slice an intermediate array in place). Whatever is left in `v` is discarded. Array
+    /// mutation is copy-on-write, so this is only ever a performance matter, never a correctness one.
+    func evalFresh(_ v: inout JSON) throws(JMESPathError) -> JSON { try eval(&v) }
+
+    /// Whether every array this op returns was freshly built (not shared with the input document).
+    var returnsFresh: Bool { false }
+}
+
+/// Moves the value out of `v`, leaving null (no reference counting).
+@inline(__always)
+func take(_ v: inout JSON) -> JSON {
+    var t = JSON.null
+    swap(&t, &v)
+    return t
+}
+
+/// Moves the array out of `v` (which must hold one) so that the result is uniquely referenced if `v` was.
+@inline(__always)
+func takeArray(_ v: inout JSON) -> [JSON] {
+    guard case .array(let a) = take(&v) else { return [] }
+    return a
 }
 
 /// Calls `body` with each element of `a`, without copying it (no reference counting per element).
@@ -49,17 +73,76 @@ func evalError(_ kind: JMESPathError.Kind, _ message: String) -> JMESPathError {
     JMESPathError(kind: kind, message: message, column: nil, expression: "")
 }
 
+/// Child ops kept in arrays. `subscript` hands out a child as an unretained reference read straight from the
+/// array's storage: loading a class reference out of an array retains and releases it around every call, and
+/// that reference counting on the shared tree was a large part of small evaluations. The array keeps every
+/// child alive for the lifetime of the op.
+struct OpList {
+    private(set) var ops: [Op]
+    init(_ ops: [Op]) { self.ops = ops }
+    /// Only while the parser builds the tree; never after it is shared.
+    mutating func append(_ op: Op) { ops.append(op) }
+    var count: Int { ops.count }
+    @inline(__always)
+    subscript(i: Int) -> Unmanaged<Op> {
+        precondition(i >= 0 && i < ops.count)  // internal invariant, not input-dependent
+        return ops.withUnsafeBufferPointer { b in
+            UnsafeRawPointer(b.baseAddress.unsafelyUnwrapped)
+                .load(fromByteOffset: i &* MemoryLayout<Op>.stride, as: Unmanaged<Op>.self)
+        }
+    }
+}
+
+/// `evalFresh` on an unretained child.
+@inline(__always)
+func runFresh(_ r: Unmanaged<Op>, _ v: inout JSON) throws(JMESPathError) -> JSON {
+    do {
+        return try r._withUnsafeGuaranteedRef { try $0.evalFresh(&v) }
+    } catch let e as JMESPathError {
+        throw e
+    } catch {
+        throw evalError(.invalidValue, "\(error)")  // not reached: ops throw only JMESPathError
+    }
+}
+
+/// Evaluates an unretained child (see `OpList`); the owning tree keeps it alive.
+@inline(__always)
+func run(_ r: Unmanaged<Op>, _ v: inout JSON) throws(JMESPathError) -> JSON {
+    do {
+        return try r._withUnsafeGuaranteedRef { try $0.eval(&v) }
+    } catch let e as JMESPathError {
+        throw e
+    } catch {
+        throw evalError(.invalidValue, "\(error)")  // not reached: ops throw only JMESPathError
+    }
+}
+
+/// The value of `name` in `o`. Small objects (no hash table, up to 15 keys) are scanned directly over the key
+/// buffer, which avoids the reference counting of the dictionary's own lookup; the byte count filters mismatches.
+@inline(__always)
+func lookup(_ o: JSONObject, _ name: String, _ nameCount: Int) -> JSON? {
+    let d = o.storage
+    let n = d.count
+    if n > 15 { return d[name] }
+    return d.keys.elements.withUnsafeBufferPointer { kb -> JSON? in
+        for i in 0..<n where kb[i].utf8.count == nameCount && kb[i] == name { return d.values.elements[i] }
+        return nil
+    }
+}
+
 final class IdentityOp: Op, @unchecked Sendable {
     /// Stateless, so one instance serves every tree.
     static let shared = IdentityOp()
+    override func evalFresh(_ v: inout JSON) throws(JMESPathError) -> JSON { take(&v) }
 }
 
 final class FieldOp: Op, @unchecked Sendable {
     let name: String
-    init(_ name: String) { self.name = name }
+    let nameCount: Int
+    init(_ name: String) { self.name = name; self.nameCount = name.utf8.count }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         switch v {
-        case .object(let o): return o.storage[name] ?? .null
+        case .object(let o): return lookup(o, name, nameCount) ?? .null
         default: return .null
         }
     }
@@ -68,22 +151,23 @@ final class FieldOp: Op, @unchecked Sendable {
 /// `a.b.c` made only of plain fields: one loop instead of a chain of nodes.
 final class FieldPathOp: Op, @unchecked Sendable {
     /// Only appended to by the parser while it builds the tree; never mutated afterwards.
-    var names: [String]
+    private(set) var names: [String]
     init(_ names: [String]) {
         self.names = names
         self.names.reserveCapacity(4)
     }
+    func append(_ name: String) { names.append(name) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         var cur: JSON
         switch v {
         case .object(let o):
-            guard let first = o.storage[names[0]] else { return .null }
+            guard let first = lookup(o, names[0], names[0].utf8.count) else { return .null }
             cur = first
         default:
             return .null
         }
         for i in 1..<names.count {
-            guard case .object(let o) = cur, let next = o.storage[names[i]] else { return .null }
+            guard case .object(let o) = cur, let next = lookup(o, names[i], names[i].utf8.count) else { return .null }
             cur = next
         }
         return cur
@@ -93,13 +177,19 @@ final class FieldPathOp: Op, @unchecked Sendable {
 /// Sub-expressions, index expressions and pipes: each step runs on the previous result.
 final class ChainOp: Op, @unchecked Sendable {
     /// Only appended to by the parser while it builds the tree; never mutated afterwards.
-    var steps: [Op]
-    init(_ steps: [Op]) { self.steps = steps }
+    private(set) var steps: OpList
+    init(_ steps: [Op]) { self.steps = OpList(steps) }
+    func append(_ op: Op) { steps.append(op) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
-        var cur = try steps[0].eval(&v)
-        for i in 1..<steps.count { cur = try steps[i].eval(&cur) }
+        var cur = try run(steps[0], &v)
+        var fresh = steps[0]._withUnsafeGuaranteedRef { $0.returnsFresh }
+        for i in 1..<steps.count {
+            cur = fresh ? try runFresh(steps[i], &cur) : try run(steps[i], &cur)
+            fresh = steps[i]._withUnsafeGuaranteedRef { $0.returnsFresh }
+        }
         return cur
     }
+    override var returnsFresh: Bool { steps[steps.count - 1]._withUnsafeGuaranteedRef { $0.returnsFresh } }
 }
 
 final class IndexOp: Op, @unchecked Sendable {
@@ -125,6 +215,17 @@ final class SliceOp: Op, @unchecked Sendable {
         default: return .null
         }
     }
+    override var returnsFresh: Bool { true }
+    override func evalFresh(_ v: inout JSON) throws(JMESPathError) -> JSON {
+        // A contiguous slice of a fresh array: drop both ends in place.
+        guard step == nil || step == 1, case .array = v else { return try eval(&v) }
+        var a = takeArray(&v)
+        let (s, e) = sliceBounds(a.count, start, stop, 1)
+        if s >= e { return .array([]) }
+        a.removeSubrange(e..<a.count)
+        a.removeSubrange(0..<s)
+        return .array(a)
+    }
 }
 
 final class LiteralOp: Op, @unchecked Sendable {
@@ -137,8 +238,16 @@ final class LiteralOp: Op, @unchecked Sendable {
 final class ProjectionOp: Op, @unchecked Sendable {
     let lhs: Op, rhs: Op?
     init(_ lhs: Op, _ rhs: Op?) { self.lhs = lhs; self.rhs = rhs }
+    override var returnsFresh: Bool { rhs != nil || lhs.returnsFresh }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
-        guard case .array(let base) = try lhs.eval(&v) else { return .null }
+        try project(try lhs.eval(&v))
+    }
+    override func evalFresh(_ v: inout JSON) throws(JMESPathError) -> JSON {
+        try project(try lhs.evalFresh(&v))
+    }
+    @inline(__always)
+    private func project(_ left: JSON) throws(JMESPathError) -> JSON {
+        guard case .array(let base) = left else { return .null }
         guard let rhs else {
             if !base.contains(where: { $0.isNull }) { return .array(base) }
             return .array(base.filter { !$0.isNull })
@@ -178,11 +287,15 @@ final class ValueProjectionOp: Op, @unchecked Sendable {
         if let failure { throw failure }
         return .array(out)
     }
+    override var returnsFresh: Bool { true }
 }
 
 final class FilterProjectionOp: Op, @unchecked Sendable {
     let lhs: Op, rhs: Op?, condition: Op
-    init(_ lhs: Op, _ rhs: Op?, _ condition: Op) { self.lhs = lhs; self.rhs = rhs; self.condition = condition }
+    let lhsIsIdentity: Bool
+    init(_ lhs: Op, _ rhs: Op?, _ condition: Op) {
+        self.lhs = lhs; self.rhs = rhs; self.condition = condition; self.lhsIsIdentity = lhs is IdentityOp
+    }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         guard case .array(let base) = try lhs.eval(&v) else { return .null }
         var out: [JSON] = []
@@ -193,6 +306,30 @@ final class FilterProjectionOp: Op, @unchecked Sendable {
             out.append(r)
         }
         return .array(out)
+    }
+    override var returnsFresh: Bool { true }
+    override func evalFresh(_ v: inout JSON) throws(JMESPathError) -> JSON {
+        // `[?cond]` applied to a fresh array: keep the passing elements in place (moved, not copied).
+        guard rhs == nil, lhsIsIdentity, case .array = v else { return try eval(&v) }
+        var a = takeArray(&v)
+        let n = a.count
+        var kept = 0
+        let cond = Unmanaged.passUnretained(condition)
+        let failure = a.withUnsafeMutableBufferPointer { buf -> JMESPathError? in
+            for i in 0..<n {
+                do throws(JMESPathError) {
+                    guard try run(cond, &buf[i]).isTruthy, !buf[i].isNull else { continue }
+                } catch {
+                    return error
+                }
+                if i != kept { buf.swapAt(i, kept) }
+                kept += 1
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        a.removeLast(n - kept)
+        return .array(a)
     }
 }
 
@@ -208,6 +345,7 @@ final class FlattenOp: Op, @unchecked Sendable {
         }
         return .array(out)
     }
+    override var returnsFresh: Bool { true }
 }
 
 final class CompareOp: Op, @unchecked Sendable {
@@ -223,11 +361,14 @@ final class CompareOp: Op, @unchecked Sendable {
 /// `field <op> literal` (or `literal <op> field`, flipped at compile time): the usual filter condition.
 final class FieldCompareOp: Op, @unchecked Sendable {
     let op: Comparator, name: String, literal: JSON
-    init(_ op: Comparator, _ name: String, _ literal: JSON) { self.op = op; self.name = name; self.literal = literal }
+    let nameCount: Int
+    init(_ op: Comparator, _ name: String, _ literal: JSON) {
+        self.op = op; self.name = name; self.literal = literal; self.nameCount = name.utf8.count
+    }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         switch v {
         case .object(let o):
-            guard let f = o.storage[name] else { return compareValues(op, .null, literal) }
+            guard let f = lookup(o, name, nameCount) else { return compareValues(op, .null, literal) }
             return compareValues(op, f, literal)
         default:
             return compareValues(op, .null, literal)
@@ -237,12 +378,13 @@ final class FieldCompareOp: Op, @unchecked Sendable {
 
 final class OrOp: Op, @unchecked Sendable {
     /// Only appended to by the parser while it builds the tree; never mutated afterwards.
-    var terms: [Op]
-    init(_ terms: [Op]) { self.terms = terms }
+    private(set) var terms: OpList
+    init(_ terms: [Op]) { self.terms = OpList(terms) }
+    func append(_ op: Op) { terms.append(op) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         var last = JSON.null
-        for t in terms {
-            last = try t.eval(&v)
+        for i in 0..<terms.count {
+            last = try run(terms[i], &v)
             if last.isTruthy { return last }
         }
         return last
@@ -251,12 +393,13 @@ final class OrOp: Op, @unchecked Sendable {
 
 final class AndOp: Op, @unchecked Sendable {
     /// Only appended to by the parser while it builds the tree; never mutated afterwards.
-    var terms: [Op]
-    init(_ terms: [Op]) { self.terms = terms }
+    private(set) var terms: OpList
+    init(_ terms: [Op]) { self.terms = OpList(terms) }
+    func append(_ op: Op) { terms.append(op) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         var last = JSON.null
-        for t in terms {
-            last = try t.eval(&v)
+        for i in 0..<terms.count {
+            last = try run(terms[i], &v)
             if !last.isTruthy { return last }
         }
         return last
@@ -270,8 +413,8 @@ final class NotOp: Op, @unchecked Sendable {
 }
 
 final class MultiListOp: Op, @unchecked Sendable {
-    let items: [Op]
-    init(_ items: [Op]) { self.items = items }
+    let items: OpList
+    init(_ items: [Op]) { self.items = OpList(items) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         switch v {
         case .null: return .null
@@ -279,16 +422,17 @@ final class MultiListOp: Op, @unchecked Sendable {
         }
         var out: [JSON] = []
         out.reserveCapacity(items.count)
-        for i in items { out.append(try i.eval(&v)) }
+        for i in 0..<items.count { out.append(try run(items[i], &v)) }
         return .array(out)
     }
+    override var returnsFresh: Bool { true }
 }
 
 /// Multi-select hash with distinct keys: the key list is shared by every object built (no hashing per object).
 final class MultiHashOp: Op, @unchecked Sendable {
     let keys: ContiguousArray<String>
-    let values: [Op]
-    init(_ keys: [String], _ values: [Op]) { self.keys = ContiguousArray(keys); self.values = values }
+    let values: OpList
+    init(_ keys: [String], _ values: [Op]) { self.keys = ContiguousArray(keys); self.values = OpList(values) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         switch v {
         case .null: return .null
@@ -296,7 +440,7 @@ final class MultiHashOp: Op, @unchecked Sendable {
         }
         var vals = ContiguousArray<JSON>()
         vals.reserveCapacity(values.count)
-        for op in values { vals.append(try op.eval(&v)) }
+        for i in 0..<values.count { vals.append(try run(values[i], &v)) }
         return .object(JSONObject(.init(uncheckedUniqueKeys: keys, values: vals)))
     }
 }
@@ -319,24 +463,78 @@ final class MultiHashDupOp: Op, @unchecked Sendable {
 
 final class FunctionOp: Op, @unchecked Sendable {
     let fn: Builtin
-    let args: [Op]
-    /// Bit i set when argument i is written `&expr` (passed unevaluated).
+    /// The argument ops; for `&expr` arguments, the referenced expression itself (passed unevaluated).
+    let args: OpList
+    /// Bit i set when argument i is written `&expr`.
     let exprefMask: UInt64
     init(_ fn: Builtin, _ args: [Op]) {
         self.fn = fn
-        self.args = args
         var mask: UInt64 = 0
-        for (i, a) in args.enumerated() where i < 64 && a is ExprefOp { mask |= 1 << UInt64(i) }
+        var ops = args
+        for i in 0..<ops.count where i < 64 {
+            if let e = ops[i] as? ExprefOp {
+                mask |= 1 << UInt64(i)
+                ops[i] = e.inner
+            }
+        }
+        self.args = OpList(ops)
         self.exprefMask = mask
+        var last = -1
+        for i in 0..<args.count where i >= 64 || mask & (1 << UInt64(i)) == 0 { last = i }
+        self.moveIndex = last >= 0 && args[last] is IdentityOp ? last : -1
+    }
+    /// The last evaluated argument when it is `@`: given a fresh input, that argument takes it over.
+    let moveIndex: Int
+
+    override var returnsFresh: Bool {
+        switch fn {
+        case .sort, .sortBy, .reverse, .map, .keys, .values: return true
+        default: return false
+        }
+    }
+
+    override func evalFresh(_ v: inout JSON) throws(JMESPathError) -> JSON {
+        guard moveIndex >= 0 else { return try eval(&v) }
+        if moveIndex == 0, case .array = v {
+            // sort(@), sort_by(@, &key), reverse(@) on a fresh array: reorder it in place.
+            switch fn {
+            case .reverse:
+                var a = takeArray(&v)
+                a.reverse()
+                return .array(a)
+            case .sort:
+                var a = takeArray(&v)
+                permute(&a, sortedOrder(try valueSortKeys(a, "sort", 0)))
+                return .array(a)
+            case .sortBy where args.count == 2 && exprefMask == 0b10:
+                var a = takeArray(&v)
+                if a.isEmpty { return .array(a) }
+                permute(&a, sortedOrder(try sortKeys(a, args[1], "sort_by")))
+                return .array(a)
+            default:
+                break
+            }
+        }
+        var resolved = ArgumentList()
+        for i in 0..<args.count {
+            if i < 64 && exprefMask & (1 << UInt64(i)) != 0 {
+                resolved.append(.expref(args[i]))
+            } else if i == moveIndex {
+                resolved.append(.value(take(&v)))
+            } else {
+                resolved.append(.value(try run(args[i], &v)))
+            }
+        }
+        return try callBuiltin(fn, resolved)
     }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         // All arguments are evaluated before any is type-checked, as in the reference implementation.
         var resolved = ArgumentList()
         for i in 0..<args.count {
-            if i < 64 && exprefMask & (1 << UInt64(i)) != 0, let e = args[i] as? ExprefOp {
-                resolved.append(.expref(e.inner))
+            if i < 64 && exprefMask & (1 << UInt64(i)) != 0 {
+                resolved.append(.expref(args[i]))
             } else {
-                resolved.append(.value(try args[i].eval(&v)))
+                resolved.append(.value(try run(args[i], &v)))
             }
         }
         return try callBuiltin(fn, resolved)
@@ -392,11 +590,9 @@ func compareValues(_ op: Comparator, _ a: borrowing JSON, _ b: borrowing JSON) -
     }
 }
 
-/// Python slice semantics: out-of-range bounds clamp, negative bounds count from the end, step 0 is an error.
-func sliceArray(_ a: [JSON], _ start: Int?, _ stop: Int?, _ step: Int?) throws(JMESPathError) -> [JSON] {
-    let step = step ?? 1
-    if step == 0 { throw evalError(.invalidValue, "slice step cannot be 0") }
-    let n = a.count
+/// Start and end positions of a slice over `n` elements (step not 0), clamped as Python does.
+@inline(__always)
+func sliceBounds(_ n: Int, _ start: Int?, _ stop: Int?, _ step: Int) -> (Int, Int) {
     let lower = step < 0 ? -1 : 0
     let upper = step < 0 ? n - 1 : n
     func clamp(_ v: Int?, _ def: Int) -> Int {
@@ -409,8 +605,14 @@ func sliceArray(_ a: [JSON], _ start: Int?, _ stop: Int?, _ step: Int?) throws(J
         }
         return v
     }
-    let s = clamp(start, step < 0 ? upper : lower)
-    let e = clamp(stop, step < 0 ? lower : upper)
+    return (clamp(start, step < 0 ? upper : lower), clamp(stop, step < 0 ? lower : upper))
+}
+
+/// Python slice semantics: out-of-range bounds clamp, negative bounds count from the end, step 0 is an error.
+func sliceArray(_ a: [JSON], _ start: Int?, _ stop: Int?, _ step: Int?) throws(JMESPathError) -> [JSON] {
+    let step = step ?? 1
+    if step == 0 { throw evalError(.invalidValue, "slice step cannot be 0") }
+    let (s, e) = sliceBounds(a.count, start, stop, step)
     if step == 1 { return s < e ? Array(a[s..<e]) : [] }
     var out: [JSON] = []
     var i = s

@@ -148,8 +148,12 @@ struct Lexer {
                 if c == UInt8(ascii: "-") && pos == start + 1 { throw error("unexpected '-': expected a digit after it", at: start) }
                 tokens.append(Token(kind: .number, start: start, number: parseInt(start, pos)))
             case UInt8(ascii: "'"):
-                let raw = try consumeUntil(UInt8(ascii: "'"))
-                tokens.append(literal(start, .string(Lexer.unescapeRaw(raw))))
+                if let plain = plainRawString() {
+                    tokens.append(literal(start, .string(plain)))
+                } else {
+                    let raw = try consumeUntil(UInt8(ascii: "'"))
+                    tokens.append(literal(start, .string(Lexer.unescapeRaw(raw))))
+                }
             case UInt8(ascii: "`"):
                 let raw = try consumeUntil(UInt8(ascii: "`"))
                 tokens.append(literal(start, try jsonLiteral(raw, start: start)))
@@ -233,6 +237,23 @@ struct Lexer {
             out.append(b)
             pos += 1
         }
+    }
+
+    /// A raw string literal without backslashes (the usual case), read straight from the source bytes; nil (and
+    /// nothing consumed) when it has escapes or is unterminated, which `consumeUntil` then handles.
+    mutating func plainRawString() -> String? {
+        var i = pos + 1
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "'") {
+                let s = text(pos + 1, i)
+                pos = i + 1
+                return s
+            }
+            if b == UInt8(ascii: "\\") { return nil }
+            i += 1
+        }
+        return nil
     }
 
     /// Raw string literal: only `\'` is an escape; every other backslash is kept as is.

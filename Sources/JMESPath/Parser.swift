@@ -177,7 +177,7 @@ struct Parser {
                 let name = self.name(index)
                 advance()
                 if let l = left as? FieldPathOp {
-                    l.names.append(name)
+                    l.append(name)
                     return l
                 }
                 return FieldPathOp([(left as! FieldOp).name, name])
@@ -190,14 +190,14 @@ struct Parser {
         case .or:
             let right = try expression(TokenKind.or.bindingPower)
             if let l = left as? OrOp {
-                l.terms.append(right)
+                l.append(right)
                 return l
             }
             return OrOp([left, right])
         case .and:
             let right = try expression(TokenKind.and.bindingPower)
             if let l = left as? AndOp {
-                l.terms.append(right)
+                l.append(right)
                 return l
             }
             return AndOp([left, right])
@@ -241,12 +241,12 @@ struct Parser {
         if let r = right as? FieldOp {
             if let l = left as? FieldOp { return FieldPathOp([l.name, r.name]) }
             if let l = left as? FieldPathOp {
-                l.names.append(r.name)
+                l.append(r.name)
                 return l
             }
         }
         if let l = left as? ChainOp {
-            l.steps.append(right)
+            l.append(right)
             return l
         }
         return ChainOp([left, right])
