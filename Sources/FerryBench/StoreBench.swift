@@ -173,6 +173,27 @@ private func callWorkflow(steps n: Int) -> JSON {
     return ["ferry": 1, "name": "bench-calls", "inputs": ["task_id": ["type": "string"]], "steps": .array(steps)]
 }
 
+/// A workflow of `n` steps with no external call (`set`): what the store and the engine cost without the provider.
+/// A unit runs every step that needs no side effect, so one advance takes such a run from start to end in one commit.
+private func setWorkflow(steps n: Int) -> JSON {
+    let steps: [JSON] = (0..<n).map { i in ["id": .string("s\(i)"), "set": .object(["v\(i)": "${inputs.task_id}"])] }
+    return ["ferry": 1, "name": "bench-sets", "inputs": ["task_id": ["type": "string"]], "steps": .array(steps)]
+}
+
+/// Write-transaction counts of an engine's store between two points.
+private struct StoreCounts {
+    var transactions = 0, items = 0, maxBatch = 0
+    init(_ runs: RunManager) {
+        let s = runs.storeStats()
+        transactions = s["transactions"]?.intValue ?? 0
+        items = s["items"]?.intValue ?? 0
+        maxBatch = s["max_batch"]?.intValue ?? 0
+    }
+    static func - (a: StoreCounts, b: StoreCounts) -> (transactions: Int, items: Int) { (a.transactions - b.transactions, a.items - b.items) }
+}
+
+private func ratio(_ a: Int, _ b: Int) -> JSON { b == 0 ? .null : .double((Double(a) / Double(b) * 1000).rounded() / 1000) }
+
 /// One poll step that never finishes within the benchmark: a check every `interval` seconds.
 private func pollWorkflow(interval: Double) -> JSON {
     [
@@ -238,9 +259,10 @@ private func rawSQLite(path: String, seconds: Double, rowsPerTx: Int, synchronou
 
 // MARK: - Row 6: one run at a time
 
-/// Advances one run at a time through call steps; each advance is one unit: lease (commit), attempt recorded
-/// (commit), the signed call, outcome recorded + lease released (commit). A "step transition" here is one
-/// committed change of a step's durable state: 2 per call step (attempt started, outcome).
+/// Advances one run at a time through call steps; each advance is one unit: attempt recorded with the lease taken
+/// (commit), the signed call, outcome recorded + lease released (commit). A "step transition" here is one committed
+/// change of a step's durable state: 2 per call step (attempt started, outcome). Then the same loop over runs of
+/// `set` steps (no provider call): the store and engine without the call's cost.
 func sequentialBench(_ o: StoreBenchOptions) async throws -> JSON {
     let dir = try makeTempDir(o.string("dir", NSTemporaryDirectory()))
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -260,6 +282,7 @@ func sequentialBench(_ o: StoreBenchOptions) async throws -> JSON {
     }
     var steps = 0, runs = 0
     var current: String?
+    let counts0 = StoreCounts(env.engine.runs)
     let start = WallClock.monotonic()
     let deadline = start + seconds
     while WallClock.monotonic() < deadline {
@@ -279,15 +302,44 @@ func sequentialBench(_ o: StoreBenchOptions) async throws -> JSON {
         }
     }
     let elapsed = WallClock.monotonic() - start
+    let callCounts = StoreCounts(env.engine.runs) - counts0
+    // Variant without provider calls: the same loop over runs of `set` steps (one advance finishes a run).
+    let setSteps = max(1, o.int("set-steps", 20))
+    let setWF = setWorkflow(steps: setSteps)
+    var setRuns = 0
+    let setCounts0 = StoreCounts(env.engine.runs)
+    let setStart = WallClock.monotonic()
+    let setDeadline = setStart + seconds
+    while WallClock.monotonic() < setDeadline {
+        let id = try await env.engine.runs.startRun(workflow: setWF, inputs: inputs, options: [:])["run_id"]?.stringValue ?? ""
+        let s = try await env.engine.runs.advanceRun(id)
+        guard s["status"]?.stringValue == "succeeded" else {
+            await env.shutdown()
+            throw FerryError(.runFailed, "set run ended \(s["status"]?.stringValue ?? "?"): \(s["error"]?.serialized() ?? "")")
+        }
+        setRuns += 1
+    }
+    let setElapsed = WallClock.monotonic() - setStart
+    let setCounts = StoreCounts(env.engine.runs) - setCounts0
     await env.shutdown()
     let raw = try rawSQLite(path: dir + "/raw.db", seconds: min(seconds, 3), rowsPerTx: 1)
     let stepsPerS = Double(steps) / elapsed
+    let setStepsDone = setRuns * setSteps
     return [
         "benchmark": "store-sequential", "seconds": .double(elapsed), "steps_per_run": .int(stepsPerRun),
         "call_steps": .int(steps), "runs_started": .int(runs),
         "call_steps_per_s": .double(stepsPerS.rounded()),
         "transitions_per_s": .double((2 * stepsPerS).rounded()),
-        "commits_per_call_step": 3,
+        // Measured: write transactions (each one fsync) per call step, run creation included (1 per run).
+        "commits_per_call_step": ratio(callCounts.transactions, steps),
+        "store_transactions": .int(callCounts.transactions), "store_transactions_per_s": .double((Double(callCounts.transactions) / elapsed).rounded()),
+        "set_seconds": .double(setElapsed), "set_steps_per_run": .int(setSteps), "set_runs": .int(setRuns),
+        "set_steps": .int(setStepsDone),
+        "set_steps_per_s": .double((Double(setStepsDone) / setElapsed).rounded()),
+        "set_transitions_per_s": .double((Double(setStepsDone) / setElapsed).rounded()),
+        "set_runs_per_s": .double((Double(setRuns) / setElapsed).rounded()),
+        "set_commits_per_step": ratio(setCounts.transactions, setStepsDone),
+        "set_store_transactions_per_s": .double((Double(setCounts.transactions) / setElapsed).rounded()),
         "raw_single_row_tx_per_s": .double(raw.tx.rounded()),
         "synchronous": "FULL", "journal_mode": "WAL",
     ]
@@ -307,9 +359,10 @@ func concurrentBench(_ o: StoreBenchOptions) async throws -> JSON {
     let ids = try await env.seedRuns(store: dir + "/runs.db", workflow: wf, inputs: inputs, count: nRuns)
     let counter = Counter()
     let finished = Counter()
+    let runs = env.engine.runs
+    let counts0 = StoreCounts(runs)
     let start = WallClock.monotonic()
     let deadline = start + seconds
-    let runs = env.engine.runs
     await withTaskGroup(of: Void.self) { g in
         for id in ids {
             g.addTask {
@@ -329,15 +382,61 @@ func concurrentBench(_ o: StoreBenchOptions) async throws -> JSON {
         }
     }
     let elapsed = WallClock.monotonic() - start
+    let callCounts = StoreCounts(runs) - counts0
+    let callMaxBatch = StoreCounts(runs).maxBatch
+    // Variant without provider calls: each of the `runs` tasks starts runs of `set` steps and advances each
+    // (one advance finishes such a run), for the same time.
+    let setSteps = max(1, o.int("set-steps", 20))
+    let setWF = setWorkflow(steps: setSteps)
+    let setRuns = Counter()
+    let setCounts0 = StoreCounts(runs)
+    let setStart = WallClock.monotonic()
+    let setDeadline = setStart + seconds
+    await withTaskGroup(of: Void.self) { g in
+        for _ in 0..<nRuns {
+            g.addTask {
+                while WallClock.monotonic() < setDeadline {
+                    do {
+                        let id = try await runs.startRun(workflow: setWF, inputs: inputs, options: [:])["run_id"]?.stringValue ?? ""
+                        let s = try await runs.advanceRun(id)
+                        guard s["status"]?.stringValue == "succeeded" else { counter.fail("set run \(id) ended \(s["status"]?.stringValue ?? "?")"); return }
+                        setRuns.add()
+                    } catch {
+                        counter.fail(String(describing: error))
+                        return
+                    }
+                }
+            }
+        }
+    }
+    let setElapsed = WallClock.monotonic() - setStart
+    let setCounts = StoreCounts(runs) - setCounts0
+    let setMaxBatch = StoreCounts(runs).maxBatch
     await env.shutdown()
     let rawSingle = try rawSQLite(path: dir + "/raw1.db", seconds: min(seconds, 3), rowsPerTx: 1)
     let rawGrouped = try rawSQLite(path: dir + "/raw1000.db", seconds: min(seconds, 3), rowsPerTx: 1000)
     let stepsPerS = Double(counter.value) / elapsed
+    let setStepsDone = setRuns.value * setSteps
     return [
         "benchmark": "store-concurrent", "seconds": .double(elapsed), "runs": .int(nRuns),
         "steps_per_run": .int(stepsPerRun), "call_steps": .int(counter.value), "runs_finished": .int(finished.value),
         "call_steps_per_s": .double(stepsPerS.rounded()),
         "transitions_per_s": .double((2 * stepsPerS).rounded()),
+        // Measured: commits (store writes) per call step, and write transactions (fsyncs) they were grouped into.
+        "commits_per_call_step": ratio(callCounts.items, counter.value),
+        "transactions_per_call_step": ratio(callCounts.transactions, counter.value),
+        "store_transactions": .int(callCounts.transactions), "store_items": .int(callCounts.items),
+        "store_transactions_per_s": .double((Double(callCounts.transactions) / elapsed).rounded()),
+        "max_group": .int(callMaxBatch),
+        "set_seconds": .double(setElapsed), "set_steps_per_run": .int(setSteps), "set_runs": .int(setRuns.value),
+        "set_steps": .int(setStepsDone),
+        "set_steps_per_s": .double((Double(setStepsDone) / setElapsed).rounded()),
+        "set_transitions_per_s": .double((Double(setStepsDone) / setElapsed).rounded()),
+        "set_runs_per_s": .double((Double(setRuns.value) / setElapsed).rounded()),
+        "set_commits_per_step": ratio(setCounts.items, setStepsDone),
+        "set_transactions_per_step": ratio(setCounts.transactions, setStepsDone),
+        "set_store_transactions_per_s": .double((Double(setCounts.transactions) / setElapsed).rounded()),
+        "set_max_group": .int(setMaxBatch),
         "errors": .array(counter.errorList.map(JSON.string)),
         "raw_single_row_tx_per_s": .double(rawSingle.tx.rounded()),
         "raw_1000_rows_per_tx_rows_per_s": .double(rawGrouped.rows.rounded()),
@@ -492,8 +591,8 @@ func idleBench(_ o: StoreBenchOptions) async throws -> JSON {
     if driver == "tasks" { drivers.cancel() }  // wakes the sleepers; units in flight may end cancelled (not counted)
     await drivers.value
     await env.shutdown()
-    // The store's commit capacity right now (same disk, same settings): a unit makes 3 fsync'd commits, so
-    // raw_tx_per_s / 3 bounds the polls/s any driver can sustain at this moment.
+    // The store's commit capacity right now (same disk, same settings): a poll makes 2 commits, which concurrent
+    // units share through group commit.
     let raw = try rawSQLite(path: dir + "/raw.db", seconds: 3, rowsPerTx: 1)
     let ws = windowStart ?? (0, driveStart, 0)
     let window = wEnd.wall - ws.wall

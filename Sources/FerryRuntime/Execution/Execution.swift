@@ -43,8 +43,8 @@ final class Execution {
         committedRow = Self.rowFingerprint(loaded.run)
     }
 
-    static func rowFingerprint(_ r: RunRecord) -> String {
-        "\(r.status.rawValue)|\(r.wakeAt.map { "\($0)" } ?? "-")|\(r.stateJSON.serialized())"
+    static func rowFingerprint(_ r: RunRecord, state: String? = nil) -> String {
+        "\(r.status.rawValue)|\(r.wakeAt.map { "\($0)" } ?? "-")|\(state ?? r.stateJSON.serialized())"
     }
 
     var now: Double { m.clock.now() }
@@ -77,14 +77,15 @@ final class Execution {
     /// leaves the run unleased. A unit that changed nothing and holds no lease writes nothing.
     func flush(release: Bool, leaseUntil: Double? = nil) async throws(FerryError) {
         let hold: Double? = release ? nil : (leaseUntil ?? now + m.leaseSeconds)
-        let fingerprint = Self.rowFingerprint(run)
+        let stateText = run.stateJSON.serialized()
+        let fingerprint = Self.rowFingerprint(run, state: stateText)
         if hold == nil, !leaseHeld, dirty.isEmpty, events.isEmpty, consumed.isEmpty, fingerprint == committedRow { return }
         run.updatedAt = now
         var evs = events
         var seq = lastSeq
         for i in evs.indices { seq += 1; evs[i].seq = seq }
         let req = CommitRequest(run: run, steps: dirty.compactMap { steps[$0] }, events: evs, consumedSignals: consumed,
-                                owner: owner, expectedVersion: version, now: now, holdLeaseUntil: hold)
+                                owner: owner, expectedVersion: version, now: now, holdLeaseUntil: hold, stateText: stateText)
         version = try await m.store.commit(req)
         lastSeq = seq
         leaseHeld = hold != nil

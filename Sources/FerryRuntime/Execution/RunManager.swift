@@ -248,7 +248,8 @@ public final class RunManager: Sendable {
         logger.info("run created", metadata: ["run_id": .string(runID), "workflow": .string(doc.name)])
         if options["drive"]?.boolValue == true { return try await driveRun(runID, options: options) }
         if options["advance"]?.boolValue == true { return try await advanceRun(runID, options: options) }
-        return try runStatus(runID)
+        // What runStatus would read back, without reading it back: a new run has no steps and no signals.
+        return statusJSON(LoadedRun(run: rec, steps: [:], signals: []), doc: doc, verbose: true)
     }
 
     /// One unit of work: at most one attempt or poll (plus any steps that need no side effect), then commit.

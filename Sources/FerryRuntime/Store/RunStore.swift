@@ -202,6 +202,8 @@ struct CommitRequest: Sendable {
     var now: Double
     /// Hold (take or extend) the lease until this time; nil releases it.
     var holdLeaseUntil: Double?
+    /// `run.stateJSON` already serialized by the caller (saves doing it twice), or nil.
+    var stateText: String? = nil
 }
 
 /// Counts of group-commit work, for benchmarks and tests.

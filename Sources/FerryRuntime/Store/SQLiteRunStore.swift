@@ -146,7 +146,7 @@ final class SQLiteRunStore: RunStore, @unchecked Sendable {
     func commit(_ c: CommitRequest) async throws(FerryError) -> Int64 {
         // Serialize outside the writer thread: the writer's time is the scarce resource under group commit.
         let r = c.run
-        let state = r.stateJSON.serialized()
+        let state = c.stateText ?? r.stateJSON.serialized()
         let steps: [(String, String, Int64, String?, String?, String)] = c.steps.map {
             ($0.stepID, $0.status.rawValue, Int64($0.attempts), $0.output?.serialized(), $0.error?.serialized(), $0.stateJSON.serialized())
         }
