@@ -435,6 +435,24 @@ func prefixKey(_ s: String) -> UInt64 {
 func gather(_ a: [JSON], _ order: [Int]) -> [JSON] {
     let n = order.count
     if n == 0 { return [] }
+    if n >= 64 && n == a.count {
+        // A permutation of a large array: copy the elements in memory order into their sorted positions. Each
+        // copy retains the element's buffers, and touching those in allocation order (rather than sorted
+        // order) keeps the reference counting cache-friendly.
+        var rank = [Int](repeating: 0, count: n)
+        rank.withUnsafeMutableBufferPointer { rb in
+            for i in 0..<n { rb[order[i]] = i }
+        }
+        return a.withUnsafeBufferPointer { src in
+            rank.withUnsafeBufferPointer { rb in
+                [JSON](unsafeUninitializedCapacity: n) { dst, initialized in
+                    guard let base = dst.baseAddress else { return }
+                    for j in 0..<n { (base + rb[j]).initialize(to: src[j]) }
+                    initialized = n
+                }
+            }
+        }
+    }
     var out: [JSON] = []
     out.reserveCapacity(n)
     a.withUnsafeBufferPointer { src in

@@ -432,7 +432,7 @@ final class MultiListOp: Op, @unchecked Sendable {
 final class MultiHashOp: Op, @unchecked Sendable {
     let keys: ContiguousArray<String>
     let values: OpList
-    init(_ keys: [String], _ values: [Op]) { self.keys = ContiguousArray(keys); self.values = OpList(values) }
+    init(_ keys: ContiguousArray<String>, _ values: [Op]) { self.keys = keys; self.values = OpList(values) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
         switch v {
         case .null: return .null
@@ -467,17 +467,10 @@ final class FunctionOp: Op, @unchecked Sendable {
     let args: OpList
     /// Bit i set when argument i is written `&expr`.
     let exprefMask: UInt64
-    init(_ fn: Builtin, _ args: [Op]) {
+    /// `args` holds the referenced expression itself for each `&expr` argument, marked in `exprefMask`.
+    init(_ fn: Builtin, _ args: [Op], exprefMask mask: UInt64) {
         self.fn = fn
-        var mask: UInt64 = 0
-        var ops = args
-        for i in 0..<ops.count where i < 64 {
-            if let e = ops[i] as? ExprefOp {
-                mask |= 1 << UInt64(i)
-                ops[i] = e.inner
-            }
-        }
-        self.args = OpList(ops)
+        self.args = OpList(args)
         self.exprefMask = mask
         var last = -1
         for i in 0..<args.count where i >= 64 || mask & (1 << UInt64(i)) == 0 { last = i }

@@ -118,6 +118,13 @@ struct Parser {
         case .literal:
             return LiteralOp(literals[tokens[ti].number])
         case .unquotedIdentifier:
+            // `name(` is always a call ('(' binds tighter than anything): parse it here rather than building a
+            // field op for the name first.
+            if current == .lparen {
+                let paren = index
+                advance()
+                return try functionCall(name(ti), paren: paren)
+            }
             return FieldOp(name(ti))
         case .quotedIdentifier:
             if current == .lparen {
@@ -258,15 +265,34 @@ struct Parser {
         guard let nameOp = left as? FieldOp else {
             throw error("'(' must follow a function name", tokens[paren])
         }
-        let name = nameOp.name
+        return try functionCall(nameOp.name, paren: paren)
+    }
+
+    mutating func functionCall(_ name: String, paren: Int) throws(JMESPathError) -> Op {
         // The name token is the one just before '('.
         let nameStart = tokens[max(0, paren - 1)].start
         var args: [Op] = []
+        args.reserveCapacity(3)
+        var exprefs: UInt64 = 0
         if current == .rparen {
             advance()
         } else {
             while true {
-                args.append(try expression(0))
+                if current == .expref && args.count < 64 {
+                    // `&expr` argument: kept unevaluated (no ExprefOp node needed here).
+                    advance()
+                    exprefs |= 1 << UInt64(args.count)
+                    args.append(try expression(TokenKind.expref.bindingPower))
+                } else {
+                    let arg = try expression(0)
+                    if let e = arg as? ExprefOp, args.count < 64 {
+                        // e.g. `(&expr)`: still an expression reference.
+                        exprefs |= 1 << UInt64(args.count)
+                        args.append(e.inner)
+                    } else {
+                        args.append(arg)
+                    }
+                }
                 if current == .comma {
                     advance()
                     continue
@@ -296,7 +322,7 @@ struct Parser {
                     source: source, byteOffset: nameStart)
             }
         }
-        return FunctionOp(fn, args)
+        return FunctionOp(fn, args, exprefMask: exprefs)
     }
 
     mutating func filter(left: Op) throws(JMESPathError) -> Op {
@@ -389,6 +415,7 @@ struct Parser {
 
     mutating func multiList() throws(JMESPathError) -> Op {
         var items: [Op] = []
+        items.reserveCapacity(4)
         while true {
             items.append(try expression(0))
             if current == .rbracket { break }
@@ -399,8 +426,10 @@ struct Parser {
     }
 
     mutating func multiHash() throws(JMESPathError) -> Op {
-        var keys: [String] = []
+        var keys = ContiguousArray<String>()
         var values: [Op] = []
+        keys.reserveCapacity(4)
+        values.reserveCapacity(4)
         while true {
             let kind = tokens[index].kind
             guard kind == .quotedIdentifier || kind == .unquotedIdentifier else {
@@ -427,6 +456,6 @@ struct Parser {
         for i in 1..<max(1, keys.count) where distinct {
             for j in 0..<i where keys[j] == keys[i] { distinct = false; break }
         }
-        return distinct ? MultiHashOp(keys, values) : MultiHashDupOp(keys, values)
+        return distinct ? MultiHashOp(keys, values) : MultiHashDupOp(Array(keys), values)
     }
 }
