@@ -63,7 +63,11 @@ enum OperationsReference {
                         if p["secret"]?.boolValue == true { notes.append("secret (never logged or stored)") }
                         if let d = p["default"]?.stringValue { notes.append(d) }
                         if let d = p["description"]?.stringValue { notes.append(d) }
-                        let req = p["required"]?.boolValue == true ? "yes" : ""
+                        var req = p["required"]?.boolValue == true ? "yes" : ""
+                        if let when = p["required_when"]?.objectValue, let key = when.keys.first,
+                           let value = when[key]?.stringValue {
+                            req = "when `\(key)` is `\(value)`"
+                        }
                         s += "| `\(p["name"]?.stringValue ?? "")` | \(p["in"]?.stringValue ?? "") | \(typeText(p["schema"] ?? p)) | \(req) | \(cell(notes.joined(separator: "; "))) |\n"
                     }
                 }

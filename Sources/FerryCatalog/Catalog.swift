@@ -174,6 +174,8 @@ public enum Catalog {
     }
 
     static let metadataPath = "/v2/{project_id}/instances/{instance_id}/metadata"
+    /// The RabbitMQ export's four arrays are all required for a `rabbitToRocket` task.
+    static let rabbit = (parameter: "type", value: "rabbitToRocket")
 
     static let huaweiRocketMQ: [OperationSpec] = [
         dms("CreateRocketMqMigrationTask", "POST", metadataPath, [
@@ -183,21 +185,21 @@ public enum Catalog {
                           "\"true\" overwrites metadata of the same name; \"false\" fails if a topic or group exists"),
             ParameterSpec("name", .query, .string, required: true, "task name"),
             ParameterSpec("type", .query, .string(enumValues: ["rocketmq", "rabbitToRocket"]), required: true),
-            ParameterSpec("topic_config_table", .body, .map(topicConfig), "topic name -> config; required when type=rocketmq"),
-            ParameterSpec("subscription_group_table", .body, .map(subscriptionGroup),
-                          "group name -> config; required when type=rocketmq"),
-            ParameterSpec("vhosts", .body, .array(.object([FieldSpec("name", .string)])), "required when type=rabbitToRocket"),
+            ParameterSpec("topic_config_table", .body, .map(topicConfig), requiredWhen: ("type", "rocketmq"), "topic name -> config"),
+            ParameterSpec("subscription_group_table", .body, .map(subscriptionGroup), requiredWhen: ("type", "rocketmq"),
+                          "group name -> config"),
+            ParameterSpec("vhosts", .body, .array(.object([FieldSpec("name", .string)])), requiredWhen: rabbit),
             ParameterSpec("queues", .body, .array(.object([
                 FieldSpec("vhost", .string), FieldSpec("name", .string), FieldSpec("durable", .boolean),
-            ])), "required when type=rabbitToRocket"),
+            ])), requiredWhen: rabbit),
             ParameterSpec("exchanges", .body, .array(.object([
                 FieldSpec("vhost", .string), FieldSpec("name", .string),
                 FieldSpec("type", .string(enumValues: ["topic", "direct", "fanout", "headers"])), FieldSpec("durable", .boolean),
-            ])), "required when type=rabbitToRocket"),
+            ])), requiredWhen: rabbit),
             ParameterSpec("bindings", .body, .array(.object([
                 FieldSpec("vhost", .string), FieldSpec("source", .string), FieldSpec("destination", .string),
                 FieldSpec("destination_type", .string(enumValues: ["exchange", "queue"])), FieldSpec("routing_key", .string),
-            ])), "required when type=rabbitToRocket"),
+            ])), requiredWhen: rabbit),
         ], .nonIdempotentWrite,
         reconcile: ReconcileSpec(
             operation: "huawei.rocketmq.ListRocketMqMigrationTask",

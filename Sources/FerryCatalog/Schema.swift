@@ -119,10 +119,14 @@ public struct ParameterSpec: Sendable {
     public let description: String
     /// Filled from the credentials (Huawei `project_id`) when the caller does not give it.
     public let fromCredentials: Bool
+    /// Required only when another parameter has this value (DMS: `topic_config_table` when `type` is `rocketmq`).
+    public let requiredWhen: (parameter: String, value: String)?
 
     public init(_ name: String, _ location: ParamLocation, _ schema: ValueSchema, required: Bool = false,
-                secret: Bool = false, fromCredentials: Bool = false, _ description: String = "") {
+                secret: Bool = false, fromCredentials: Bool = false,
+                requiredWhen: (parameter: String, value: String)? = nil, _ description: String = "") {
         self.name = name
+        self.requiredWhen = requiredWhen
         self.location = location
         self.schema = schema
         self.required = required
@@ -137,6 +141,7 @@ public struct ParameterSpec: Sendable {
         o["in"] = .string(location.rawValue)
         for (k, v) in schema.json.objectValue ?? [:] { o[k] = v }
         o["required"] = .bool(required)
+        if let requiredWhen { o["required_when"] = [requiredWhen.parameter: .string(requiredWhen.value)] }
         if fromCredentials { o["default"] = "from credentials (huawei project_id)" }
         if secret { o["secret"] = true }
         if !description.isEmpty { o["description"] = .string(description) }

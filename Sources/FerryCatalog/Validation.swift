@@ -25,6 +25,10 @@ extension OperationSpec {
                     throw FerryError(.invalidArgument, "\(path): required parameter missing",
                                      details: ["field": .string(path), "operation": .string(name)])
                 }
+                if let (other, value) = p.requiredWhen, object[other]?.stringValue == value {
+                    throw FerryError(.invalidArgument, "\(path): required when \(other) is \(value)",
+                                     details: ["field": .string(path), "operation": .string(name)])
+                }
                 continue
             }
             try Self.check(v, p.schema, path)

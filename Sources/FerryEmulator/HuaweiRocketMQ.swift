@@ -90,13 +90,12 @@ extension EmulatorState {
                 }
             }
             count += t.count
-            if let g = o["subscription_group_table"], !g.isNull {
-                guard let groups = g.objectValue else { throw ctx.badRequest("subscription_group_table", "must be an object.") }
-                for (k, v) in groups where v.objectValue == nil {
-                    throw ctx.badRequest("subscription_group_table", "group \(k) must be an object.")
-                }
-                count += groups.count
+            guard let g = o["subscription_group_table"], !g.isNull else { throw ctx.missing("subscription_group_table") }
+            guard let groups = g.objectValue else { throw ctx.badRequest("subscription_group_table", "must be an object.") }
+            for (k, v) in groups where v.objectValue == nil {
+                throw ctx.badRequest("subscription_group_table", "group \(k) must be an object.")
             }
+            count += groups.count
         } else {
             for f in ["vhosts", "queues", "exchanges", "bindings"] {
                 guard let a = o[f]?.arrayValue else { throw ctx.missing(f) }

@@ -108,10 +108,21 @@ final class CatalogTests: XCTestCase {
                                       "businessStatus": ["A", 3]]), "params.businessStatus[1]: must be a string, got number")
         let rmq = try XCTUnwrap(Catalog.operation("huawei.rocketmq.CreateRocketMqMigrationTask"))
         XCTAssertNoThrow(try rmq.validate(["instance_id": "i", "overwrite": "true", "name": "n", "type": "rocketmq",
-                                           "topic_config_table": ["t1": ["topic_name": "t1", "perm": 6]]]))
+                                           "topic_config_table": ["t1": ["topic_name": "t1", "perm": 6]],
+                                           "subscription_group_table": [:]]))
         XCTAssertEqual(message(rmq, ["instance_id": "i", "overwrite": "true", "name": "n", "type": "rocketmq",
-                                     "topic_config_table": ["t1": ["perm": "6"]]]),
+                                     "topic_config_table": ["t1": ["perm": "6"]], "subscription_group_table": [:]]),
                        "params.topic_config_table.t1.perm: must be an integer, got string")
+        // Each source type needs its own export, caught before a non-idempotent create is sent.
+        XCTAssertEqual(message(rmq, ["instance_id": "i", "overwrite": "true", "name": "n", "type": "rocketmq",
+                                     "topic_config_table": [:]]),
+                       "params.subscription_group_table: required when type is rocketmq")
+        XCTAssertEqual(message(rmq, ["instance_id": "i", "overwrite": "true", "name": "n", "type": "rabbitToRocket",
+                                     "vhosts": [], "queues": [], "exchanges": []]),
+                       "params.bindings: required when type is rabbitToRocket")
+        XCTAssertNoThrow(try rmq.validate(["instance_id": "i", "overwrite": "true", "name": "n", "type": "rabbitToRocket",
+                                           "vhosts": [], "queues": [], "exchanges": [], "bindings": []]))
+        XCTAssertEqual(rmq.parameter("vhosts")?.json["required_when"], ["type": "rabbitToRocket"])
         // project_id comes from the credentials: optional at validation.
         XCTAssertNoThrow(try XCTUnwrap(Catalog.operation("huawei.dcs.ListMigrationTask")).validate(nil))
     }
