@@ -151,7 +151,7 @@ final class FieldOp: Op, @unchecked Sendable {
 /// `a.b.c` made only of plain fields: one loop instead of a chain of nodes.
 final class FieldPathOp: Op, @unchecked Sendable {
     /// Only appended to by the parser while it builds the tree; never mutated afterwards.
-    private(set) var names: [String]
+    @exclusivity(unchecked) private(set) var names: [String]
     init(_ names: [String]) {
         self.names = names
         self.names.reserveCapacity(4)
@@ -176,20 +176,30 @@ final class FieldPathOp: Op, @unchecked Sendable {
 
 /// Sub-expressions, index expressions and pipes: each step runs on the previous result.
 final class ChainOp: Op, @unchecked Sendable {
+    /// The first two steps are held directly (most chains have two), later ones in `rest`.
+    let first: Op, second: Op
     /// Only appended to by the parser while it builds the tree; never mutated afterwards.
-    private(set) var steps: OpList
-    init(_ steps: [Op]) { self.steps = OpList(steps) }
-    func append(_ op: Op) { steps.append(op) }
+    @exclusivity(unchecked) private(set) var rest: OpList
+    init(_ first: Op, _ second: Op) {
+        self.first = first
+        self.second = second
+        self.rest = OpList([])
+    }
+    func append(_ op: Op) { rest.append(op) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
-        var cur = try run(steps[0], &v)
-        var fresh = steps[0]._withUnsafeGuaranteedRef { $0.returnsFresh }
-        for i in 1..<steps.count {
-            cur = fresh ? try runFresh(steps[i], &cur) : try run(steps[i], &cur)
-            fresh = steps[i]._withUnsafeGuaranteedRef { $0.returnsFresh }
+        var cur = try first.eval(&v)
+        cur = first.returnsFresh ? try second.evalFresh(&cur) : try second.eval(&cur)
+        if rest.count == 0 { return cur }
+        var fresh = second.returnsFresh
+        for i in 0..<rest.count {
+            cur = fresh ? try runFresh(rest[i], &cur) : try run(rest[i], &cur)
+            fresh = rest[i]._withUnsafeGuaranteedRef { $0.returnsFresh }
         }
         return cur
     }
-    override var returnsFresh: Bool { steps[steps.count - 1]._withUnsafeGuaranteedRef { $0.returnsFresh } }
+    override var returnsFresh: Bool {
+        rest.count == 0 ? second.returnsFresh : rest[rest.count - 1]._withUnsafeGuaranteedRef { $0.returnsFresh }
+    }
 }
 
 final class IndexOp: Op, @unchecked Sendable {
@@ -378,7 +388,7 @@ final class FieldCompareOp: Op, @unchecked Sendable {
 
 final class OrOp: Op, @unchecked Sendable {
     /// Only appended to by the parser while it builds the tree; never mutated afterwards.
-    private(set) var terms: OpList
+    @exclusivity(unchecked) private(set) var terms: OpList
     init(_ terms: [Op]) { self.terms = OpList(terms) }
     func append(_ op: Op) { terms.append(op) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
@@ -393,7 +403,7 @@ final class OrOp: Op, @unchecked Sendable {
 
 final class AndOp: Op, @unchecked Sendable {
     /// Only appended to by the parser while it builds the tree; never mutated afterwards.
-    private(set) var terms: OpList
+    @exclusivity(unchecked) private(set) var terms: OpList
     init(_ terms: [Op]) { self.terms = OpList(terms) }
     func append(_ op: Op) { terms.append(op) }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {

@@ -35,6 +35,7 @@ struct Parser {
         var text = source
         let result = text.withUTF8 { buf in
             Result { () throws(JMESPathError) -> Op in
+                if let path = simplePath(buf) { return path }
                 var lexer = Lexer(source, bytes: buf)
                 let tokens = try lexer.tokenize()
                 var parser = Parser(source: source, bytes: buf, lexer: lexer, tokens: tokens)
@@ -48,6 +49,39 @@ struct Parser {
             }
         }
         return try result.get()
+    }
+
+    /// `name(.name)*` with plain identifiers and nothing else (the most common expression): built directly,
+    /// without a token array. Nil for anything else, which the full parser handles.
+    static func simplePath(_ b: UnsafeBufferPointer<UInt8>) -> Op? {
+        let n = b.count
+        var count = 0
+        var i = 0
+        while true {
+            guard i < n else { return nil }
+            let c = b[i]
+            let isStart = (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                || c == UInt8(ascii: "_")
+            guard isStart else { return nil }
+            i += 1
+            while i < n, Lexer.isIdentifierByte(b[i]) { i += 1 }
+            count += 1
+            if i == n { break }
+            guard b[i] == UInt8(ascii: "."), count < 64 else { return nil }
+            i += 1
+        }
+        func text(_ from: Int, _ to: Int) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: b[from..<to]), as: UTF8.self)
+        }
+        if count == 1 { return FieldOp(text(0, n)) }
+        var names: [String] = []
+        names.reserveCapacity(Swift.max(count, 4))
+        var start = 0
+        for j in 0...n where j == n || b[j] == UInt8(ascii: ".") {
+            names.append(text(start, j))
+            start = j + 1
+        }
+        return FieldPathOp(names)
     }
 
     /// The name of an identifier token.
@@ -256,7 +290,7 @@ struct Parser {
             l.append(right)
             return l
         }
-        return ChainOp([left, right])
+        return ChainOp(left, right)
     }
 
     // MARK: - pieces
@@ -349,7 +383,7 @@ struct Parser {
     }
 
     mutating func sliceExpression() throws(JMESPathError) -> Op {
-        var parts: [Int?] = [nil, nil, nil]
+        var parts: (Int?, Int?, Int?) = (nil, nil, nil)
         var part = 0
         var sawNumber = false
         while current != .rbracket {
@@ -361,7 +395,11 @@ struct Parser {
                 if part == 3 { throw error("too many ':' in slice", t) }
                 advance()
             case .number where !sawNumber:
-                parts[part] = t.number
+                switch part {
+                case 0: parts.0 = t.number
+                case 1: parts.1 = t.number
+                default: parts.2 = t.number
+                }
                 sawNumber = true
                 advance()
             case .eof:
@@ -371,7 +409,7 @@ struct Parser {
             }
         }
         advance()
-        return SliceOp(parts[0], parts[1], parts[2])
+        return SliceOp(parts.0, parts.1, parts.2)
     }
 
     mutating func projectIfSlice(_ left: Op, _ right: Op) throws(JMESPathError) -> Op {
