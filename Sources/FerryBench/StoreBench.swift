@@ -656,12 +656,18 @@ func clientBench(_ o: StoreBenchOptions) async throws -> JSON {
     ], environment: [:])
     let client = ProviderClient(config: config, logger: LogHook().logger(label: "bench"))
     var results = JSONObject()
+    // CPU per call: user+system of this process (getrusage) over the calls of one phase.
+    func us(_ cpu0: Double, _ n: Int) -> JSON { .double(((cpuSeconds() - cpu0) / Double(n) * 1e7).rounded() / 10) }
     for (name, params) in providerBenchOps {
         for _ in 0..<min(200, calls) { _ = try await client.call(name, params: params) }
+        // Plain async caller (the global pool): each call hops onto an event loop and back.
+        var cpu0 = cpuSeconds()
         var t0 = WallClock.monotonic()
         for _ in 0..<calls { _ = try await client.call(name, params: params) }
         let seq = Double(calls) / (WallClock.monotonic() - t0)
+        let seqCPU = us(cpu0, calls)
         let perWorker = max(1, calls * 4 / concurrency)
+        cpu0 = cpuSeconds()
         t0 = WallClock.monotonic()
         try await withThrowingTaskGroup(of: Void.self) { g in
             for _ in 0..<concurrency {
@@ -670,7 +676,32 @@ func clientBench(_ o: StoreBenchOptions) async throws -> JSON {
             try await g.waitForAll()
         }
         let conc = Double(perWorker * concurrency) / (WallClock.monotonic() - t0)
-        results[name] = ["sequential_calls_per_s": .double(seq.rounded()), "concurrent_calls_per_s": .double(conc.rounded())]
+        let concCPU = us(cpu0, perWorker * concurrency)
+        // Callers pinned to the client's event loops (ProviderClient.preferredTaskExecutor): no hand-offs.
+        cpu0 = cpuSeconds()
+        t0 = WallClock.monotonic()
+        try await withTaskExecutorPreference(client.preferredTaskExecutor()) {
+            for _ in 0..<calls { _ = try await client.call(name, params: params) }
+        }
+        let seqPinned = Double(calls) / (WallClock.monotonic() - t0)
+        let seqPinnedCPU = us(cpu0, calls)
+        cpu0 = cpuSeconds()
+        t0 = WallClock.monotonic()
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            for _ in 0..<concurrency {
+                g.addTask(executorPreference: client.preferredTaskExecutor()) {
+                    for _ in 0..<perWorker { _ = try await client.call(name, params: params) }
+                }
+            }
+            try await g.waitForAll()
+        }
+        let concPinned = Double(perWorker * concurrency) / (WallClock.monotonic() - t0)
+        let concPinnedCPU = us(cpu0, perWorker * concurrency)
+        results[name] = ["sequential_calls_per_s": .double(seq.rounded()), "concurrent_calls_per_s": .double(conc.rounded()),
+                         "sequential_cpu_us_per_call": seqCPU, "concurrent_cpu_us_per_call": concCPU,
+                         "sequential_pinned_calls_per_s": .double(seqPinned.rounded()),
+                         "concurrent_pinned_calls_per_s": .double(concPinned.rounded()),
+                         "sequential_pinned_cpu_us_per_call": seqPinnedCPU, "concurrent_pinned_cpu_us_per_call": concPinnedCPU]
     }
     await client.shutdown()
     return ["benchmark": "provider-client", "calls": .int(calls), "concurrency": .int(concurrency),

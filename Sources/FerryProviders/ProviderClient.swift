@@ -6,6 +6,7 @@ import FerrySigning
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import Synchronization
 
@@ -30,6 +31,8 @@ public final class ProviderClient: Sendable {
     /// HTTP clients by route (provider timeouts differ; a proxy needs its own client).
     let clients = Mutex<[String: HTTPClient]>([:])
     let shutDown = Atomic<Bool>(false)
+    /// The event loops every HTTP client here uses, one task executor per loop (see `LoopTaskExecutor`).
+    let loops = LoopExecutors(group: .singleton)
     /// Largest response body accepted.
     public static let maxResponseBytes = 16 * 1024 * 1024
 
@@ -60,6 +63,9 @@ public final class ProviderClient: Sendable {
     }
 
     /// Calls `operation` (e.g. `huawei.dcs.ShowMigrationTask`) with parameters keyed by wire name.
+    ///
+    /// The call runs on one of the client's event loops (the one the caller already runs on, if any), so the
+    /// HTTP exchange costs no thread hand-offs; a caller not on a loop is handed back to the global pool after.
     public func call(_ operation: String, params: JSON, revealSecrets: Bool = false) async throws(FerryError)
         -> ProviderResponse
     {
@@ -67,13 +73,47 @@ public final class ProviderClient: Sendable {
             throw FerryError(.invalidArgument, "operation: unknown operation \(operation) (see `ferry ops`)",
                              details: ["field": "operation", "operation": .string(operation)])
         }
-        let built = try RequestBuilder.build(op, params: params, config: config,
-                                             unixTime: Int64(WallClock.now()), nonce: ACS3Signer.makeNonce())
-        return try await send(built, op: op, revealSecrets: revealSecrets)
+        return try await onLoop { () async throws(FerryError) -> ProviderResponse in
+            let built = try RequestBuilder.build(op, params: params, config: config,
+                                                 unixTime: Int64(WallClock.now()), nonce: ACS3Signer.makeNonce())
+            return try await sendHere(built, op: op, revealSecrets: revealSecrets)
+        }
+    }
+
+    /// A task executor on one of this client's event loops (round robin). A host whose task does nothing but
+    /// provider calls can run it with this preference (`Task(executorPreference:)`,
+    /// `withTaskExecutorPreference`) and so save the hand-off into and out of every call. Code run there must
+    /// not block (no file I/O, no locks held for long, no semaphores).
+    public func preferredTaskExecutor() -> any TaskExecutor { loops.pick() }
+
+    /// Runs `body` with the task preferring an event loop of this client. When the caller was not on one, the
+    /// task yields afterwards so the caller's own (possibly blocking) code resumes on the global pool, not on
+    /// the loop.
+    func onLoop<T: Sendable>(_ body: () async throws(FerryError) -> T) async throws(FerryError) -> T {
+        if loops.current() != nil { return try await body() }
+        guard #available(macOS 15.0, *) else { return try await body() }
+        let result: Result<T, FerryError>
+        do {
+            result = .success(try await withTaskExecutorPreference(loops.pick()) { () async throws(FerryError) -> T in
+                try await body()
+            })
+        } catch {
+            result = .failure(error)
+        }
+        await Task.yield()
+        return try result.get()
     }
 
     /// Sends an already built request (benchmarks and tests use this to separate building from I/O).
     public func send(_ built: BuiltRequest, op: OperationSpec, revealSecrets: Bool = false) async throws(FerryError)
+        -> ProviderResponse
+    {
+        try await onLoop { () async throws(FerryError) -> ProviderResponse in
+            try await sendHere(built, op: op, revealSecrets: revealSecrets)
+        }
+    }
+
+    func sendHere(_ built: BuiltRequest, op: OperationSpec, revealSecrets: Bool) async throws(FerryError)
         -> ProviderResponse
     {
         if shutDown.load(ordering: .sequentiallyConsistent) {
@@ -81,23 +121,35 @@ public final class ProviderClient: Sendable {
         }
         let secrets = knownSecrets(built)
         let client = try httpClient(for: op.provider, endpoint: built.endpoint)
-        var request = HTTPClientRequest(url: built.url)
-        request.method = HTTPMethod(rawValue: built.request.method)
-        for (k, v) in built.request.headers { request.headers.add(name: k, value: v) }
-        // AsyncHTTPClient sets the framing: Content-Length: 0 on a body-less POST/PUT, as requests does.
-        if !built.request.body.isEmpty { request.body = .bytes(ByteBuffer(bytes: built.request.body)) }
+        var headerFields = HTTPHeaders()
+        headerFields.reserveCapacity(built.request.headers.count)
+        for (k, v) in built.request.headers { headerFields.add(name: k, value: v) }
         let started = WallClock.monotonic()
         let (connectMs, readMs) = timeouts(op.provider)
         let status: Int
         var headers: [(String, String)] = []
         var bytes: [UInt8] = []
         do {
+            // AsyncHTTPClient sets the framing: Content-Length: 0 on a body-less POST/PUT, as requests does.
+            let request = try HTTPClient.Request(
+                url: built.url, method: HTTPMethod(rawValue: built.request.method), headers: headerFields,
+                body: built.request.body.isEmpty ? nil : .bytes(built.request.body))
+            // `.indifferent` puts the response callbacks on the loop this task runs on and prefers an idle
+            // connection of that loop, so the exchange usually needs no thread hand-off. (`.delegateAndChannel`
+            // would force it, but AsyncHTTPClient then opens "overflow" connections it closes after each request.)
             // The overall deadline guards against a server trickling bytes forever; per-read and connect
             // timeouts are configured on the client.
-            let response = try await client.execute(request, timeout: .milliseconds(Int64(connectMs + readMs * 2)))
-            status = Int(response.status.code)
+            let task = client.execute(request: request, delegate: ResponseCollector(maxBytes: Self.maxResponseBytes),
+                                      eventLoop: .indifferent,
+                                      deadline: .now() + .milliseconds(Int64(connectMs + readMs * 2)))
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+            status = response.status
             headers = response.headers.map { ($0.name, $0.value) }
-            var buf = try await response.body.collect(upTo: Self.maxResponseBytes)
+            var buf = response.body
             bytes = buf.readBytes(length: buf.readableBytes) ?? []
         } catch {
             let mapped = transportError(error, op: op, endpoint: built.endpoint)
@@ -232,7 +284,7 @@ public final class ProviderClient: Sendable {
         pool.retryConnectionEstablishment = false
         conf.connectionPool = pool
         conf.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: conf)
+        return HTTPClient(eventLoopGroup: loops.group, configuration: conf)
     }
 
     /// Transport failures: timeouts, refused/reset connections, TLS, DNS. `details.sent` tells whether the
@@ -314,5 +366,44 @@ public enum SecretRedactor {
             o[key] = mask(child, rest)
         }
         return .object(o)
+    }
+}
+
+/// Collects status, headers and the body (up to a limit) of one response, on the request's event loop.
+final class ResponseCollector: HTTPClientResponseDelegate, @unchecked Sendable {
+    struct Collected: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+    }
+
+    let maxBytes: Int
+    // Touched only on the delegate's event loop (AsyncHTTPClient calls every method there).
+    var head: HTTPResponseHead?
+    var body = ByteBuffer()
+
+    init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    func didReceiveHead(task: HTTPClient.Task<Collected>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        self.head = head
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Collected>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        guard body.readableBytes + buffer.readableBytes <= maxBytes else {
+            return task.eventLoop.makeFailedFuture(NIOTooManyBytesError(maxBytes: maxBytes))
+        }
+        if body.readableBytes == 0 {
+            body = buffer
+        } else {
+            var b = buffer
+            body.writeBuffer(&b)
+        }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Collected>) throws -> Collected {
+        guard let head else { throw HTTPClientError.remoteConnectionClosed }
+        return Collected(status: Int(head.status.code), headers: head.headers, body: body)
     }
 }

@@ -1,3 +1,5 @@
+import Crypto
+
 /// Alibaba Cloud ACS3-HMAC-SHA256, as `alibabacloud_tea_openapi` 0.4.6 signs on its default path, for both ROA
 /// (RocketMQ 2022-08-01) and RPC (MSE 2019-05-31). See shared/reference/signing.md §1.
 public enum ACS3Signer {
@@ -14,18 +16,23 @@ public enum ACS3Signer {
     /// Keys sorted by ordinal order, `key=quote(value, safe='~')` joined with `&`. Keys are not encoded.
     public static func canonicalQueryString(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return "" }
-        let sorted = query.enumerated().sorted { a, b in
+        var out: [UInt8] = []
+        appendCanonicalQuery(query, &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendCanonicalQuery(_ query: [(String, String)], _ out: inout [UInt8]) {
+        guard !query.isEmpty else { return }
+        let sorted = query.count == 1 ? [(offset: 0, element: query[0])] : query.enumerated().sorted { a, b in
             if a.element.0 != b.element.0 { return ordinalLess(a.element.0, b.element.0) }
             return a.offset < b.offset
         }
-        var out = ""
         for (i, e) in sorted.enumerated() {
-            if i > 0 { out += "&" }
-            out += e.element.0
-            out += "="
-            out += Percent.encode(e.element.1)
+            if i > 0 { out.append(0x26) }
+            Canonical.append(e.element.0, &out)
+            out.append(0x3D)
+            Canonical.appendEncoded(e.element.1, &out)
         }
-        return out
     }
 
     /// The query as the SDK writes it on the wire: `urlencode` in insertion order (space as `+`).
@@ -37,36 +44,74 @@ public enum ACS3Signer {
     public static func canonicalHeaders(_ headers: [(String, String)], signedHeaders: [String]? = nil)
         -> (canonical: String, signedHeaders: String)
     {
-        var values: [String: [String]] = [:]
-        for (name, value) in headers {
-            values[name.lowercased(), default: []].append(pythonStrip(value))
-        }
-        var names: [String]
+        var out: [UInt8] = []
+        let sh = appendCanonicalHeaders(headers, signedHeaders: signedHeaders, &out)
+        return (String(decoding: out, as: UTF8.self), sh)
+    }
+
+    /// Appends `name:value\n` per signed name (values of a repeated name sorted and comma-joined); returns the
+    /// signed header list.
+    static func appendCanonicalHeaders(_ headers: [(String, String)], signedHeaders: [String]?,
+                                       _ out: inout [UInt8]) -> String {
+        let sorted = Canonical.sortedHeaders(headers)
+        var names: [String] = []
         if let signedHeaders {
-            names = signedHeaders.map { $0.lowercased() }
+            names = signedHeaders.map(Canonical.lower)
+            names.sort(by: ordinalLess)
         } else {
-            names = values.keys.filter { $0 != "authorization" }
+            names.reserveCapacity(sorted.count)
+            for h in sorted where h.name != "authorization" && names.last != h.name { names.append(h.name) }
         }
-        names.sort(by: ordinalLess)
-        var out = ""
+        var j = 0
+        var many: [String] = []
         for n in names {
-            let vs = values[n] ?? []
-            out += n
-            out += ":"
-            out += vs.count == 1 ? vs[0] : vs.sorted(by: ordinalLess).joined(separator: ",")
-            out += "\n"
+            while j < sorted.count && ordinalLess(sorted[j].name, n) { j += 1 }
+            Canonical.append(n, &out)
+            out.append(0x3A)
+            var k = j
+            many.removeAll(keepingCapacity: true)
+            while k < sorted.count && sorted[k].name == n { many.append(sorted[k].value); k += 1 }
+            if many.count == 1 {
+                Canonical.append(many[0], &out)
+            } else if many.count > 1 {
+                many.sort(by: ordinalLess)
+                for (i, v) in many.enumerated() {
+                    if i > 0 { out.append(0x2C) }
+                    Canonical.append(v, &out)
+                }
+            }
+            out.append(0x0A)
         }
-        return (out, names.joined(separator: ";"))
+        return names.joined(separator: ";")
     }
 
     /// `METHOD\nURI\nQUERY\nHEADERS\nSIGNED\nPAYLOADHASH` (the headers block ends in `\n`, so a blank line follows).
     public static func canonicalRequest(_ request: SignableRequest, signedHeaders: [String]? = nil)
         -> (canonicalRequest: String, signedHeaders: String)
     {
-        let (ch, sh) = canonicalHeaders(request.headers, signedHeaders: signedHeaders)
-        let cr = request.method.uppercased() + "\n" + canonicalURI(request.path) + "\n"
-            + canonicalQueryString(request.query) + "\n" + ch + "\n" + sh + "\n" + hashedPayload(request.body)
-        return (cr, sh)
+        let (cr, sh) = canonicalRequestBytes(request, signedHeaders: signedHeaders)
+        return (String(decoding: cr, as: UTF8.self), sh)
+    }
+
+    static func canonicalRequestBytes(_ request: SignableRequest, signedHeaders: [String]?) -> ([UInt8], String) {
+        var out: [UInt8] = []
+        out.reserveCapacity(640 + request.path.utf8.count)
+        Canonical.appendUpper(request.method, &out)
+        out.append(0x0A)
+        if request.path.isEmpty { out.append(0x2F) } else { Canonical.append(request.path, &out) }
+        out.append(0x0A)
+        appendCanonicalQuery(request.query, &out)
+        out.append(0x0A)
+        let sh = appendCanonicalHeaders(request.headers, signedHeaders: signedHeaders, &out)
+        out.append(0x0A)
+        Canonical.append(sh, &out)
+        out.append(0x0A)
+        if request.body.isEmpty {
+            Canonical.append(SigningHash.emptySHA256, &out)
+        } else {
+            Canonical.appendHex(SHA256.hash(data: request.body), &out)
+        }
+        return (out, sh)
     }
 
     public static func stringToSign(canonicalRequest: String) -> String {
@@ -87,10 +132,15 @@ public enum ACS3Signer {
     /// `x-acs-content-sha256` and so on; see `prepare`).
     public static func signatureParts(_ request: SignableRequest, accessKeyID: String, secret: String,
                                       signedHeaders: [String]? = nil) -> SignatureParts {
-        let (cr, sh) = canonicalRequest(request, signedHeaders: signedHeaders)
-        let sts = stringToSign(canonicalRequest: cr)
-        let sig = signature(stringToSign: sts, secret: secret)
-        return SignatureParts(canonicalRequest: cr, stringToSign: sts, signedHeaders: sh, signature: sig,
+        let (cr, sh) = canonicalRequestBytes(request, signedHeaders: signedHeaders)
+        var sts: [UInt8] = []
+        sts.reserveCapacity(algorithm.utf8.count + 65)
+        Canonical.append(algorithm, &sts)
+        sts.append(0x0A)
+        Canonical.appendHex(SHA256.hash(data: cr), &sts)
+        let sig = Canonical.hmacHex(key: secret, message: sts)
+        return SignatureParts(canonicalRequest: String(decoding: cr, as: UTF8.self),
+                              stringToSign: String(decoding: sts, as: UTF8.self), signedHeaders: sh, signature: sig,
                               authorization: authorization(accessKeyID: accessKeyID, signedHeaders: sh, signature: sig))
     }
 
@@ -121,13 +171,18 @@ public enum ACS3Signer {
     /// 32 lowercase hex characters of randomness (`x-acs-signature-nonce`).
     public static func makeNonce() -> String {
         var g = SystemRandomNumberGenerator()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        for _ in 0..<2 {
-            var v = g.next() as UInt64
-            for _ in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v)); v >>= 8 }
+        let a = g.next() as UInt64, b = g.next() as UInt64
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for var v in [a, b] {
+            for _ in 0..<8 {
+                let byte = UInt8(truncatingIfNeeded: v)
+                out.append(Percent.hexLower[Int(byte >> 4)])
+                out.append(Percent.hexLower[Int(byte & 0xF)])
+                v >>= 8
+            }
         }
-        return Hashing.hex(bytes)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses `ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=a;b,Signature=hex`. Tolerates spaces after commas;

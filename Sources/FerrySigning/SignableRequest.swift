@@ -35,8 +35,7 @@ public struct SignableRequest: Sendable {
 
     /// The first header with this name, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        let n = name.lowercased()
-        return headers.first { $0.0.lowercased() == n }?.1
+        headers.first { Canonical.sameName($0.0, name) }?.1
     }
 
     /// Whether a header with this name is present (case-insensitive).
@@ -44,12 +43,11 @@ public struct SignableRequest: Sendable {
 
     /// Sets a header, replacing any existing one with the same name (case-insensitive) in place.
     public mutating func setHeader(_ name: String, _ value: String) {
-        let n = name.lowercased()
-        if let i = headers.firstIndex(where: { $0.0.lowercased() == n }) {
+        if let i = headers.firstIndex(where: { Canonical.sameName($0.0, name) }) {
             var kept: [(String, String)] = []
             kept.reserveCapacity(headers.count)
             for (j, h) in headers.enumerated() {
-                if j == i { kept.append((h.0, value)) } else if h.0.lowercased() != n { kept.append(h) }
+                if j == i { kept.append((h.0, value)) } else if !Canonical.sameName(h.0, name) { kept.append(h) }
             }
             headers = kept
         } else {
@@ -159,17 +157,43 @@ public enum SigningClock {
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ` (Alibaba `x-acs-date`).
-    public static func acsDate(unixSeconds: Int64) -> String {
-        let (y, mo, d, h, mi, s) = civil(unixSeconds)
-        return "\(pad(y, 4))-\(pad(mo, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2))Z"
+    /// Zero-padded decimal digits of a non-negative value; falls back to `pad` for other values.
+    static func put(_ v: Int64, _ width: Int, _ out: inout [UInt8]) {
+        guard v >= 0 else { out.append(contentsOf: pad(v, width).utf8); return }
+        var digits = 0
+        var t = v
+        repeat { digits += 1; t /= 10 } while t > 0
+        for _ in 0..<max(0, width - digits) { out.append(0x30) }
+        let start = out.count
+        t = v
+        repeat { out.append(UInt8(0x30 + t % 10)); t /= 10 } while t > 0
+        out[start...].reverse()
     }
 
-    /// `YYYYMMDDTHHMMSSZ` (Huawei `X-Sdk-Date`).
-    public static func sdkDate(unixSeconds: Int64) -> String {
-        let (y, mo, d, h, mi, s) = civil(unixSeconds)
-        return "\(pad(y, 4))\(pad(mo, 2))\(pad(d, 2))T\(pad(h, 2))\(pad(mi, 2))\(pad(s, 2))Z"
+    static func format(_ unix: Int64, extended: Bool) -> String {
+        let (y, mo, d, h, mi, s) = civil(unix)
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        put(y, 4, &out)
+        if extended { out.append(0x2D) }
+        put(mo, 2, &out)
+        if extended { out.append(0x2D) }
+        put(d, 2, &out)
+        out.append(0x54)
+        put(h, 2, &out)
+        if extended { out.append(0x3A) }
+        put(mi, 2, &out)
+        if extended { out.append(0x3A) }
+        put(s, 2, &out)
+        out.append(0x5A)
+        return String(decoding: out, as: UTF8.self)
     }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` (Alibaba `x-acs-date`).
+    public static func acsDate(unixSeconds: Int64) -> String { format(unixSeconds, extended: true) }
+
+    /// `YYYYMMDDTHHMMSSZ` (Huawei `X-Sdk-Date`).
+    public static func sdkDate(unixSeconds: Int64) -> String { format(unixSeconds, extended: false) }
 
     static func digits(_ u: [UInt8], _ from: Int, _ count: Int) -> Int64? {
         guard from + count <= u.count else { return nil }
