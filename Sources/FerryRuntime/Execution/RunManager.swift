@@ -42,7 +42,7 @@ public final class RunManager: Sendable {
     /// Each run's state as this engine last committed it (keyed by run, tagged with the store version): a unit
     /// whose run is unchanged in the store reuses it instead of re-reading and re-parsing every step's output.
     private let runCache = Mutex<[String: LoadedRun]>([:])
-    static let runCacheLimit = 4096
+    static let runCacheLimit = 2048
     private let counter = Mutex<Int>(0)
 
     public static let runtimeKeys: Set<String> = ["lease_seconds", "synchronous", "busy_timeout_ms", "default_budget_seconds"]
