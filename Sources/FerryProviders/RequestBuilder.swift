@@ -222,24 +222,31 @@ public enum RequestBuilder {
 
     /// Replaces `{name}` with `quote(str(value), safe='')`.
     static func substitutePath(_ op: OperationSpec, _ params: JSONObject, projectID: String?) -> String {
-        var out = ""
-        var rest = Substring(op.pathTemplate)
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            out += rest[..<open]
-            let name = String(rest[rest.index(after: open)..<close])
-            let value: String
-            if name == "project_id", let projectID {
-                value = projectID
-            } else if let v = params[name] {
-                value = v.stringValue ?? PythonStr.number(v)
+        let template = op.pathTemplate.utf8
+        guard template.contains(0x7B) else { return op.pathTemplate }
+        var out: [UInt8] = []
+        out.reserveCapacity(template.count + 48)
+        var i = template.startIndex
+        while i != template.endIndex {
+            let b = template[i]
+            if b == 0x7B, let close = template[i...].firstIndex(of: 0x7D) {
+                let name = String(decoding: template[template.index(after: i)..<close], as: UTF8.self)
+                let value: String
+                if name == "project_id", let projectID {
+                    value = projectID
+                } else if let v = params[name] {
+                    value = v.stringValue ?? PythonStr.number(v)
+                } else {
+                    value = "{\(name)}"
+                }
+                Percent.appendEncoded(value, into: &out, plusForSpace: false)
+                i = template.index(after: close)
             } else {
-                value = "{\(name)}"
+                out.append(b)
+                i = template.index(after: i)
             }
-            out += Percent.encode(value)
-            rest = rest[rest.index(after: close)...]
         }
-        out += rest
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Serializes a value the way the SDK's models do: known fields in declaration order with unset (null)
