@@ -237,7 +237,7 @@ func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> J
         let a = try array(0)
         let e = try expref(1)
         if a.isEmpty { return .array(a) }
-        let order = sortedOrder(try sortKeys(a, e, name))
+        let order = try sortByOrder(a, e, name)
         return .array(gather(a, order))
 
     case .sum:
@@ -351,6 +351,76 @@ func sortKeys(_ a: [JSON], _ e: Unmanaged<Op>, _ name: String) throws(JMESPathEr
         i += 1
     }
     return isNumbers ? .numbers(ns) : .strings(ss)
+}
+
+/// The stable order of `a` by the key `e` gives each element (sort_by). String keys are packed straight into
+/// their 8-byte prefixes (no array of strings); when that can leave ties between different strings (longer than
+/// 8 bytes, or NUL bytes), runs of equal prefixes are ordered by their keys, recomputed.
+func sortByOrder(_ a: [JSON], _ e: Unmanaged<Op>, _ name: String) throws(JMESPathError) -> [Int] {
+    var ns: [JSONNumber] = []
+    var packed: [UInt64] = []
+    var isNumbers = false
+    var ambiguous = false
+    var i = 0
+    try forEachElement(a) { (x) throws(JMESPathError) in
+        let k = try run(e, &x)
+        switch k {
+        case .number(let n) where i == 0 || isNumbers:
+            isNumbers = true
+            if i == 0 { ns.reserveCapacity(a.count) }
+            ns.append(n)
+        case .string(let s) where i == 0 || !isNumbers:
+            if i == 0 { packed.reserveCapacity(a.count) }
+            let (p, exact) = prefixKeyExact(s)
+            if !exact { ambiguous = true }
+            packed.append(p)
+        default:
+            let expected = i == 0 ? "a number or a string" : (isNumbers ? "a number like the first key" : "a string like the first key")
+            throw evalError(.invalidType, "\(name)() expression must give \(expected), got \(k.typeName) for element \(i)")
+        }
+        i += 1
+    }
+    if isNumbers { return sortedOrder(.numbers(ns)) }
+    if packed.count <= 16 || ambiguous {
+        // Few keys, or prefixes that may tie between different strings: the exact path on the strings.
+        var ss: [String] = []
+        ss.reserveCapacity(a.count)
+        for j in 0..<a.count { ss.append(keyString(a, j, e)) }
+        return sortedOrder(.strings(ss))
+    }
+    // Every key is at most 8 bytes without NULs: its prefix determines it, so the stable radix order is exact.
+    return radixSortedIndices(packed)
+}
+
+/// The string key of element `j` again (already evaluated once without error).
+private func keyString(_ a: [JSON], _ j: Int, _ e: Unmanaged<Op>) -> String {
+    var out = ""
+    a.withUnsafeBufferPointer { buf in
+        guard let start = buf.baseAddress else { return }
+        try? lendEach(UnsafeRawPointer(start + j), 1) { (x) throws(JMESPathError) in
+            if case .string(let s) = try run(e, &x) { out = s }
+        }
+    }
+    return out
+}
+
+/// The 8-byte prefix key of `s`, and whether it identifies `s` exactly (at most 8 bytes, none of them NUL).
+@inline(__always)
+func prefixKeyExact(_ s: String) -> (UInt64, Bool) {
+    func pack(_ buf: UnsafeBufferPointer<UInt8>) -> (UInt64, Bool) {
+        var p: UInt64 = 0
+        var exact = buf.count <= 8
+        let n = Swift.min(8, buf.count)
+        for k in 0..<n {
+            let byte = buf[k]
+            if byte == 0 { exact = false }
+            p |= UInt64(byte) << UInt64(56 - 8 * k)
+        }
+        return (p, exact)
+    }
+    if let r = s.utf8.withContiguousStorageIfAvailable(pack) { return r }
+    var c = s
+    return c.withUTF8(pack)
 }
 
 enum SortKeys {
@@ -502,7 +572,9 @@ func radixSortedIndices(_ keys: [UInt64]) -> [Int] {
         pairs.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
         return pairs.map(\.index)
     }
-    var counts = [Int](repeating: 0, count: 8 * 256)
+    // 11-bit digits: six passes cover 64 bits (the last digit has 9).
+    let digits = 6, radix = 2048
+    var counts = [Int](repeating: 0, count: digits * radix)
     var a = [Pair](repeating: Pair(key: 0, index: 0), count: n)
     var b = a
     counts.withUnsafeMutableBufferPointer { c in
@@ -512,21 +584,21 @@ func radixSortedIndices(_ keys: [UInt64]) -> [Int] {
                     let key = k[i]
                     pa[i] = Pair(key: key, index: i)
                     var shifted = key
-                    for d in 0..<8 {
-                        c[d &* 256 &+ Int(shifted & 0xFF)] &+= 1
-                        shifted >>= 8
+                    for d in 0..<digits {
+                        c[d &* radix &+ Int(shifted & 0x7FF)] &+= 1
+                        shifted >>= 11
                     }
                 }
             }
         }
     }
-    var pos = [Int](repeating: 0, count: 256)
-    for d in 0..<8 {
-        let base = d * 256
-        let shift = UInt64(8 * d)
-        if counts[base + Int((keys[0] >> shift) & 0xFF)] == n { continue }  // every key has this byte
+    var pos = [Int](repeating: 0, count: radix)
+    for d in 0..<digits {
+        let base = d * radix
+        let shift = UInt64(11 * d)
+        if counts[base + Int((keys[0] >> shift) & 0x7FF)] == n { continue }  // every key has this digit
         var total = 0
-        for v in 0..<256 {
+        for v in 0..<radix {
             pos[v] = total
             total += counts[base + v]
         }
@@ -535,7 +607,7 @@ func radixSortedIndices(_ keys: [UInt64]) -> [Int] {
                 b.withUnsafeMutableBufferPointer { dst in
                     for i in 0..<n {
                         let e = src[i]
-                        let v = Int((e.key >> shift) & 0xFF)
+                        let v = Int((e.key >> shift) & 0x7FF)
                         dst[p[v]] = e
                         p[v] &+= 1
                     }

@@ -512,7 +512,7 @@ final class FunctionOp: Op, @unchecked Sendable {
             case .sortBy where args.count == 2 && exprefMask == 0b10:
                 var a = takeArray(&v)
                 if a.isEmpty { return .array(a) }
-                permute(&a, sortedOrder(try sortKeys(a, args[1], "sort_by")))
+                permute(&a, try sortByOrder(a, args[1], "sort_by"))
                 return .array(a)
             default:
                 break

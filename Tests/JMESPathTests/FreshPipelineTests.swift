@@ -63,4 +63,26 @@ final class FreshPipelineTests: XCTestCase {
         XCTAssertThrowsError(try Expression(compiling: "items[*].{a: id, b: name} | sort_by(@, &tags)").evaluate(Self.doc))
         XCTAssertThrowsError(try Expression(compiling: "items[?id < `3`] | sort(@)").evaluate(Self.doc))
     }
+
+    /// sort_by over short string keys (at most 8 bytes, no NUL): ordered by packed prefixes alone.
+    func testSortByShortStringKeysMatchesReference() throws {
+        var rng = ConcurrencyTests.SplitMix(state: 11)
+        let pieces = ["", "a", "b", "ab", "ba", "é", "zz", "A", "~", "abc"]
+        for round in 0..<20 {
+            let n = 130 + rng.int(600)
+            let items: [JSON] = (0..<n).map { i in
+                ["k": .string(pieces[rng.int(pieces.count)] + pieces[rng.int(pieces.count)]), "i": .int(Int64(i))]
+            }
+            // Stable reference: by code points, then by original position.
+            let expected = items.indices.sorted { x, y in
+                let a = Array(items[x]["k"]!.stringValue!.unicodeScalars.map(\.value))
+                let b = Array(items[y]["k"]!.stringValue!.unicodeScalars.map(\.value))
+                return a != b ? a.lexicographicallyPrecedes(b) : x < y
+            }.map { JSON.int(Int64($0)) }
+            let doc: JSON = ["items": .array(items)]
+            XCTAssertEqual(try search("sort_by(items, &k)[*].i", doc), .array(expected), "round \(round)")
+            // The same on a fresh intermediate array (sorted in place).
+            XCTAssertEqual(try search("items[?i >= `0`] | sort_by(@, &k) | [*].i", doc), .array(expected), "round \(round)")
+        }
+    }
 }
