@@ -123,6 +123,13 @@ final class WorkflowTests: XCTestCase {
         XCTAssertTrue(errors(["ferry": 2, "steps": [["id": "a", "set": ["v": 1]]]]).contains { $0.hasPrefix("ferry: unsupported format version") })
         XCTAssertTrue(errors(["ferry": 1, "steps": []]).contains { $0.hasPrefix("steps: expected at least one step") })
         XCTAssertTrue(errors(["ferry": 1, "stepz": []]).contains { $0.hasPrefix("stepz: unknown field") })
+        // An input named like a secret must say whether it is one, so a password is never stored by omission.
+        let steps: JSON = [["id": "a", "set": ["v": 1]]]
+        XCTAssertTrue(errors(["ferry": 1, "inputs": ["redis_password": ["type": "string"]], "steps": steps])
+            .contains { $0.hasPrefix("inputs.redis_password: the name looks like a secret") }, "\(errors(["ferry": 1]))")
+        XCTAssertEqual(errors(["ferry": 1, "inputs": ["redis_password": ["type": "string", "secret": true]], "steps": steps]), [])
+        XCTAssertEqual(errors(["ferry": 1, "inputs": ["page_token": ["type": "string", "secret": false]], "steps": steps]), [])
+        XCTAssertEqual(errors(["ferry": 1, "inputs": ["region": ["type": "string"]], "steps": steps]), [])
     }
 
     func testYAMLDocumentValidates() throws {

@@ -284,6 +284,11 @@ struct WorkflowParser {
         if let r = o["required"], r.boolValue == nil { issue("\(at).required", "expected a boolean") }
         let secret = o["secret"]?.boolValue ?? false
         if let r = o["secret"], r.boolValue == nil { issue("\(at).secret", "expected a boolean") }
+        // A forgotten `secret: true` would write a password into the store in clear, so a secret-like name must say.
+        if o["secret"] == nil, Redaction.isSecretField(name) {
+            issue(at, "the name looks like a secret: declare `secret: true` (kept in memory, never stored), "
+                      + "or `secret: false` if it is not one")
+        }
         if let d = o["default"], !d.isNull, !WorkflowDocument.matches(d, type: type) {
             issue("\(at).default", "expected \(type), got \(d.typeName)")
         }
