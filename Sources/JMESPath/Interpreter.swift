@@ -531,6 +531,34 @@ final class FunctionOp: Op, @unchecked Sendable {
         return try callBuiltin(fn, resolved)
     }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
+        // Direct paths for two frequent calls on well-typed arguments; anything else (including every type
+        // error) goes through `callBuiltin`.
+        switch fn {
+        case .length where args.count == 1 && exprefMask == 0:
+            switch try run(args[0], &v) {
+            case .string(let s): return .int(scalarCount(s))
+            case .array(let a): return .int(a.count)
+            case .object(let o): return .int(o.count)
+            default: break
+            }
+        case .contains where args.count == 2 && exprefMask == 0:
+            let haystack = try run(args[0], &v)
+            let needle = try run(args[1], &v)
+            switch haystack {
+            case .array(let a): return .bool(a.contains { jsonEqual($0, needle) })
+            case .string(let s):
+                guard case .string(let n) = needle else { return .bool(false) }
+                return .bool(utf8Contains(s, n))
+            default: break
+            }
+        default:
+            break
+        }
+        return try evalGeneral(&v)
+    }
+
+    /// Evaluates every argument, then runs the builtin with its type checks.
+    private func evalGeneral(_ v: inout JSON) throws(JMESPathError) -> JSON {
         // All arguments are evaluated before any is type-checked, as in the reference implementation.
         var resolved = ArgumentList()
         for i in 0..<args.count {
