@@ -25,8 +25,8 @@ public struct Expression: Sendable, Hashable {
     /// reported here.
     public func evaluate(_ data: JSON) throws(JMESPathError) -> JSON {
         do {
-            var value = data
-            return try root.eval(&value)
+            // Lent, not copied: the input is only read (see Interpreter.swift).
+            return try lend(data) { (v) throws(JMESPathError) in try root.eval(&v) }
         } catch {
             throw JMESPathError(kind: error.kind, message: "\(error.message) (in \(JMESPathError.quote(text)))",
                                 column: nil, expression: text)

@@ -58,13 +58,37 @@ func forEachElement(_ a: [JSON], _ body: (inout JSON) throws(JMESPathError) -> V
 @inline(__always)
 func lendEach(_ start: UnsafeRawPointer, _ count: Int, _ body: (inout JSON) throws(JMESPathError) -> Void) throws(JMESPathError) {
     let stride = MemoryLayout<JSON>.stride
-    let slot = UnsafeMutablePointer<JSON>.allocate(capacity: 1)
-    defer { slot.deallocate() }  // deallocated without deinitializing: the slot never owned its contents
-    let raw = UnsafeMutableRawPointer(slot)
-    for i in 0..<count {
-        raw.copyMemory(from: start + i * stride, byteCount: MemoryLayout<JSON>.size)
-        try body(&slot.pointee)
+    // The slot lives on the stack and is never deinitialized: it never owned its contents.
+    let failure = withUnsafeTemporaryAllocation(of: JSON.self, capacity: 1) { buf -> JMESPathError? in
+        guard let slot = buf.baseAddress else { return evalError(.invalidValue, "no scratch slot") }
+        let raw = UnsafeMutableRawPointer(slot)
+        for i in 0..<count {
+            raw.copyMemory(from: start + i * stride, byteCount: MemoryLayout<JSON>.size)
+            do throws(JMESPathError) {
+                try body(&slot.pointee)
+            } catch {
+                return error
+            }
+        }
+        return nil
     }
+    if let failure { throw failure }
+}
+
+/// Calls `body` with `value` lent through a scratch slot (see `lendEach`): no reference counting for the
+/// evaluation's input. `value` stays alive (it is the caller's argument) for the whole call.
+@inline(__always)
+func lend(_ value: JSON, _ body: (inout JSON) throws(JMESPathError) -> JSON) throws(JMESPathError) -> JSON {
+    let r = withUnsafePointer(to: value) { p -> Result<JSON, JMESPathError> in
+        var out = JSON.null
+        do throws(JMESPathError) {
+            try lendEach(UnsafeRawPointer(p), 1) { (v) throws(JMESPathError) in out = try body(&v) }
+        } catch {
+            return .failure(error)
+        }
+        return .success(out)
+    }
+    return try r.get()
 }
 
 /// Errors raised while evaluating; `Expression.evaluate` adds the expression text.
