@@ -186,19 +186,37 @@ func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> J
         let a = try array(0)
         let e = try expref(1)
         if a.isEmpty { return .null }
-        let keys = try sortKeys(a, e, name)
-        var best = 0
-        switch keys {
-        case .numbers(let ns):
-            for i in 1..<ns.count {
-                if fn == .maxBy ? numberLess(ns[best], ns[i]) : numberLess(ns[i], ns[best]) { best = i }
+        // One pass keeping the best key so far (no key arrays); the first of equal extremes wins.
+        var bestIndex = 0
+        var bestKey = JSON.null
+        var isNumbers = false
+        var i = 0
+        let wantMax = fn == .maxBy
+        try forEachElement(a) { (x) throws(JMESPathError) in
+            let k = try run(e, &x)
+            switch k {
+            case .number(let n) where i == 0 || isNumbers:
+                isNumbers = true
+                if i == 0 {
+                    bestKey = k
+                } else if case .number(let b) = bestKey, wantMax ? numberLess(b, n) : numberLess(n, b) {
+                    bestKey = k
+                    bestIndex = i
+                }
+            case .string(let str) where i == 0 || !isNumbers:
+                if i == 0 {
+                    bestKey = k
+                } else if case .string(let b) = bestKey, wantMax ? codepointLess(b, str) : codepointLess(str, b) {
+                    bestKey = k
+                    bestIndex = i
+                }
+            default:
+                let expected = i == 0 ? "a number or a string" : (isNumbers ? "a number like the first key" : "a string like the first key")
+                throw evalError(.invalidType, "\(name)() expression must give \(expected), got \(k.typeName) for element \(i)")
             }
-        case .strings(let ss):
-            for i in 1..<ss.count {
-                if fn == .maxBy ? codepointLess(ss[best], ss[i]) : codepointLess(ss[i], ss[best]) { best = i }
-            }
+            i += 1
         }
-        return a[best]
+        return a[bestIndex]
 
     case .merge:
         var out = JSONObject()
@@ -230,6 +248,21 @@ func callBuiltin(_ fn: Builtin, _ args: ArgumentList) throws(JMESPathError) -> J
 
     case .sort:
         let a = try array(0)
+        if a.count <= 16 {
+            // A handful of values: check their types, then a stable insertion sort of a copy, in place.
+            let numbers = try checkSortable(a, name, 0)
+            var out = a
+            out.withUnsafeMutableBufferPointer { b in
+                for i in 1..<Swift.max(1, b.count) {
+                    var j = i
+                    while j > 0 && sortLess(b[j], b[j - 1], numbers) {
+                        b.swapAt(j, j - 1)
+                        j -= 1
+                    }
+                }
+            }
+            return .array(out)
+        }
         let order = sortedOrder(try numbersOrStrings(0))
         return .array(gather(a, order))
 
@@ -307,6 +340,37 @@ func valueSortKeys(_ a: [JSON], _ name: String, _ i: Int) throws(JMESPathError) 
     }
 }
 
+/// Checks that `a` (argument `i` of `name`) is all numbers or all strings, with `valueSortKeys`'s errors;
+/// true for numbers.
+func checkSortable(_ a: [JSON], _ name: String, _ i: Int) throws(JMESPathError) -> Bool {
+    guard let first = a.first else { return true }
+    let numbers: Bool
+    switch first {
+    case .number: numbers = true
+    case .string: numbers = false
+    default:
+        throw evalError(.invalidType, "\(name)() expects argument \(i + 1) to be an array of numbers or an array of strings, found an element of type \(first.typeName)")
+    }
+    for e in a {
+        switch e {
+        case .number where numbers, .string where !numbers: continue
+        default:
+            throw evalError(.invalidType, "\(name)() expects argument \(i + 1) to be an array of \(numbers ? "numbers" : "strings"), found an element of type \(e.typeName)")
+        }
+    }
+    return numbers
+}
+
+/// Order of two values already checked by `checkSortable`.
+@inline(__always)
+func sortLess(_ x: JSON, _ y: JSON, _ numbers: Bool) -> Bool {
+    switch (x, y) {
+    case (.number(let a), .number(let b)): return numberLess(a, b)
+    case (.string(let a), .string(let b)): return codepointLess(a, b)
+    default: return false
+    }
+}
+
 /// Reorders `a` so that a[i] becomes the old a[order[i]] (`order` a permutation), moving values along
 /// the permutation's cycles instead of copying them (no reference counting).
 func permute(_ a: inout [JSON], _ order: [Int]) {
@@ -326,31 +390,6 @@ func permute(_ a: inout [JSON], _ order: [Int]) {
             }
         }
     }
-}
-
-/// Evaluates `e` on every element; all keys must be numbers, or all strings.
-func sortKeys(_ a: [JSON], _ e: Unmanaged<Op>, _ name: String) throws(JMESPathError) -> SortKeys {
-    var ns: [JSONNumber] = []
-    var ss: [String] = []
-    var isNumbers = false
-    var i = 0
-    try forEachElement(a) { (x) throws(JMESPathError) in
-        let k = try run(e, &x)
-        switch k {
-        case .number(let n) where i == 0 || isNumbers:
-            isNumbers = true
-            if i == 0 { ns.reserveCapacity(a.count) }
-            ns.append(n)
-        case .string(let s) where i == 0 || !isNumbers:
-            if i == 0 { ss.reserveCapacity(a.count) }
-            ss.append(s)
-        default:
-            let expected = i == 0 ? "a number or a string" : (isNumbers ? "a number like the first key" : "a string like the first key")
-            throw evalError(.invalidType, "\(name)() expression must give \(expected), got \(k.typeName) for element \(i)")
-        }
-        i += 1
-    }
-    return isNumbers ? .numbers(ns) : .strings(ss)
 }
 
 /// The stable order of `a` by the key `e` gives each element (sort_by). String keys are packed straight into
