@@ -660,7 +660,7 @@ func clientBench(_ o: StoreBenchOptions) async throws -> JSON {
     func us(_ cpu0: Double, _ n: Int) -> JSON { .double(((cpuSeconds() - cpu0) / Double(n) * 1e7).rounded() / 10) }
     for (name, params) in providerBenchOps {
         for _ in 0..<min(200, calls) { _ = try await client.call(name, params: params) }
-        // Plain async caller (the global pool): each call hops onto an event loop and back.
+        // Plain async caller (the global pool): each call hands off to its connection's event loop and back.
         var cpu0 = cpuSeconds()
         var t0 = WallClock.monotonic()
         for _ in 0..<calls { _ = try await client.call(name, params: params) }

@@ -64,8 +64,9 @@ public final class ProviderClient: Sendable {
 
     /// Calls `operation` (e.g. `huawei.dcs.ShowMigrationTask`) with parameters keyed by wire name.
     ///
-    /// The call runs on one of the client's event loops (the one the caller already runs on, if any), so the
-    /// HTTP exchange costs no thread hand-offs; a caller not on a loop is handed back to the global pool after.
+    /// A caller whose task prefers one of the client's event loops (`preferredTaskExecutor()`) makes the whole
+    /// call there, with no thread hand-off; any other caller pays one hand-off to the connection's loop and one
+    /// back (its own code never runs on a loop).
     public func call(_ operation: String, params: JSON, revealSecrets: Bool = false) async throws(FerryError)
         -> ProviderResponse
     {
@@ -73,44 +74,23 @@ public final class ProviderClient: Sendable {
             throw FerryError(.invalidArgument, "operation: unknown operation \(operation) (see `ferry ops`)",
                              details: ["field": "operation", "operation": .string(operation)])
         }
-        return try await onLoop { () async throws(FerryError) -> ProviderResponse in
-            let built = try RequestBuilder.build(op, params: params, config: config,
-                                                 unixTime: Int64(WallClock.now()), nonce: ACS3Signer.makeNonce())
-            return try await sendHere(built, op: op, revealSecrets: revealSecrets)
-        }
+        let built = try RequestBuilder.build(op, params: params, config: config,
+                                             unixTime: Int64(WallClock.now()), nonce: ACS3Signer.makeNonce())
+        return try await sendHere(built, op: op, revealSecrets: revealSecrets)
     }
 
-    /// A task executor on one of this client's event loops (round robin). A host whose task does nothing but
-    /// provider calls can run it with this preference (`Task(executorPreference:)`,
-    /// `withTaskExecutorPreference`) and so save the hand-off into and out of every call. Code run there must
-    /// not block (no file I/O, no locks held for long, no semaphores).
+    /// A task executor on one of this client's event loops (round robin). A host task that does little but
+    /// provider calls can run with this preference (`Task(executorPreference:)`, `withTaskExecutorPreference`):
+    /// its calls then run on the loop that owns their connection, with no thread hand-offs (one call in
+    /// flight: about 1.5x the calls/s, less CPU per call). Code run there must not block (no file I/O or fsync,
+    /// no long-held locks, no semaphores), since it stalls every connection of that loop.
     public func preferredTaskExecutor() -> any TaskExecutor { loops.pick() }
-
-    /// Runs `body` with the task preferring an event loop of this client. When the caller was not on one, the
-    /// task yields afterwards so the caller's own (possibly blocking) code resumes on the global pool, not on
-    /// the loop.
-    func onLoop<T: Sendable>(_ body: () async throws(FerryError) -> T) async throws(FerryError) -> T {
-        if loops.current() != nil { return try await body() }
-        guard #available(macOS 15.0, *) else { return try await body() }
-        let result: Result<T, FerryError>
-        do {
-            result = .success(try await withTaskExecutorPreference(loops.pick()) { () async throws(FerryError) -> T in
-                try await body()
-            })
-        } catch {
-            result = .failure(error)
-        }
-        await Task.yield()
-        return try result.get()
-    }
 
     /// Sends an already built request (benchmarks and tests use this to separate building from I/O).
     public func send(_ built: BuiltRequest, op: OperationSpec, revealSecrets: Bool = false) async throws(FerryError)
         -> ProviderResponse
     {
-        try await onLoop { () async throws(FerryError) -> ProviderResponse in
-            try await sendHere(built, op: op, revealSecrets: revealSecrets)
-        }
+        try await sendHere(built, op: op, revealSecrets: revealSecrets)
     }
 
     func sendHere(_ built: BuiltRequest, op: OperationSpec, revealSecrets: Bool) async throws(FerryError)
@@ -134,8 +114,10 @@ public final class ProviderClient: Sendable {
             let request = try HTTPClient.Request(
                 url: built.url, method: HTTPMethod(rawValue: built.request.method), headers: headerFields,
                 body: built.request.body.isEmpty ? nil : .bytes(built.request.body))
-            // `.indifferent` puts the response callbacks on the loop this task runs on and prefers an idle
-            // connection of that loop, so the exchange usually needs no thread hand-off. (`.delegateAndChannel`
+            // EventLoopFuture API: no per-request cancel actor task or body stream as in the async API. On a
+            // loop-pinned task `.indifferent` puts the response callbacks on the loop this task runs on and
+            // prefers an idle connection of that loop, so the exchange usually needs no thread hand-off; the
+            // future's completion resumes this task in place. (`.delegateAndChannel`
             // would force it, but AsyncHTTPClient then opens "overflow" connections it closes after each request.)
             // The overall deadline guards against a server trickling bytes forever; per-read and connect
             // timeouts are configured on the client.

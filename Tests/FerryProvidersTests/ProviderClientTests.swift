@@ -306,6 +306,66 @@ final class ProviderClientTests: XCTestCase {
         }
         XCTAssertEqual(server.requests.count, 40)
     }
+
+    // MARK: callers pinned to the client's event loops (no thread hand-offs)
+
+    func testLoopPinnedCallersSucceedAndStayOnTheLoop() async throws {
+        server.handler = { req in .json(200, #"{"task_id":"\#(req.target.split(separator: "/").last ?? "")"}"#) }
+        let c = client!
+        let show = self.show
+        let executor = c.preferredTaskExecutor()
+        let onLoop = try await withTaskExecutorPreference(executor) { () async throws -> Bool in
+            let r = try await c.call(show, params: ["task_id": "p1"])
+            XCTAssertEqual(r.body["task_id"], "p1")
+            // The continuation after the call resumed on one of the client's loops.
+            return c.loops.current() != nil
+        }
+        XCTAssertTrue(onLoop)
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            for i in 0..<40 {
+                g.addTask(executorPreference: c.preferredTaskExecutor()) {
+                    let r = try await c.call(show, params: ["task_id": .string("q\(i)")])
+                    XCTAssertEqual(r.body["task_id"], .string("q\(i)"))
+                }
+            }
+            try await g.waitForAll()
+        }
+        XCTAssertEqual(server.requests.count, 41)
+    }
+
+    func testLoopPinnedTimeoutAndCancellation() async throws {
+        let slow = try makeClient(readTimeoutMs: 150)
+        server.handler = { _ in .hang(1.0) }
+        do {
+            _ = try await withTaskExecutorPreference(slow.preferredTaskExecutor()) {
+                try await slow.call(self.show, params: ["task_id": "t"])
+            }
+            XCTFail("expected a timeout")
+        } catch let error as FerryError {
+            XCTAssertEqual(error.code, .timeout, "\(error)")
+        }
+        // Cancelling the calling task cancels the request.
+        let show = self.show
+        let task = Task(executorPreference: slow.preferredTaskExecutor()) { () async throws -> ProviderResponse in
+            try await slow.call(show, params: ["task_id": "t"])
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        do {
+            _ = try await task.value
+            XCTFail("expected cancellation")
+        } catch let error as FerryError {
+            XCTAssertEqual(error.code, .cancelled, "\(error)")
+        }
+        await slow.shutdown()
+    }
+
+    func testOversizedResponseBodyIsRefused() async throws {
+        let big = String(repeating: "x", count: ProviderClient.maxResponseBytes + 10)
+        server.handler = { _ in .json(200, #"{"a":"\#(big)"}"#) }
+        let e = await expectError(show, ["task_id": "t"])
+        XCTAssertEqual(e?.code, .tooLarge, "\(String(describing: e))")
+    }
 }
 
 /// Proxies from the environment, NO_PROXY, CA bundle errors and log hygiene.
