@@ -271,13 +271,56 @@ final class LiteralOp: Op, @unchecked Sendable {
 /// List projection; `rhs == nil` means nothing follows (only nulls are dropped).
 final class ProjectionOp: Op, @unchecked Sendable {
     let lhs: Op, rhs: Op?
-    init(_ lhs: Op, _ rhs: Op?) { self.lhs = lhs; self.rhs = rhs }
+    /// For `[a:b].rhs` and `x[a:b].rhs` (non-zero step): the slice, and `x` (nil for the input itself). The
+    /// sliced elements are then projected straight from the array, without building the slice.
+    let slice: SliceOp?, sliceOf: Op?
+    init(_ lhs: Op, _ rhs: Op?) {
+        self.lhs = lhs
+        self.rhs = rhs
+        if rhs != nil, let s = lhs as? SliceOp, s.step != 0 {
+            slice = s
+            sliceOf = nil
+        } else if rhs != nil, let c = lhs as? ChainOp, c.rest.count == 0, let s = c.second as? SliceOp, s.step != 0 {
+            slice = s
+            sliceOf = c.first
+        } else {
+            slice = nil
+            sliceOf = nil
+        }
+    }
     override var returnsFresh: Bool { rhs != nil || lhs.returnsFresh }
     override func eval(_ v: inout JSON) throws(JMESPathError) -> JSON {
-        try project(try lhs.eval(&v))
+        if let slice, let rhs {
+            guard let sliceOf else { return try projectSlice(v, slice, rhs) }
+            return try projectSlice(try sliceOf.eval(&v), slice, rhs)
+        }
+        return try project(try lhs.eval(&v))
     }
     override func evalFresh(_ v: inout JSON) throws(JMESPathError) -> JSON {
-        try project(try lhs.evalFresh(&v))
+        if slice != nil { return try eval(&v) }
+        return try project(try lhs.evalFresh(&v))
+    }
+    private func projectSlice(_ x: JSON, _ slice: SliceOp, _ rhs: Op) throws(JMESPathError) -> JSON {
+        guard case .array(let a) = x else { return .null }
+        let step = slice.step ?? 1
+        let (s, e) = sliceBounds(a.count, slice.start, slice.stop, step)
+        var out: [JSON] = []
+        try a.withUnsafeBufferPointer { (buf) throws(JMESPathError) in
+            guard let start = buf.baseAddress else { return }
+            let raw = UnsafeRawPointer(start)
+            var i = s
+            while step > 0 ? i < e : i > e {
+                try lendEach(raw + i * MemoryLayout<JSON>.stride, 1) { (el) throws(JMESPathError) in
+                    let r = try rhs.eval(&el)
+                    if case .null = r { return }
+                    out.append(r)
+                }
+                let (next, overflow) = i.addingReportingOverflow(step)
+                if overflow { break }
+                i = next
+            }
+        }
+        return .array(out)
     }
     @inline(__always)
     private func project(_ left: JSON) throws(JMESPathError) -> JSON {

@@ -155,8 +155,12 @@ struct Lexer {
                     tokens.append(literal(start, .string(Lexer.unescapeRaw(raw))))
                 }
             case UInt8(ascii: "`"):
-                let raw = try consumeUntil(UInt8(ascii: "`"))
-                tokens.append(literal(start, try jsonLiteral(raw, start: start)))
+                if let n = plainIntegerLiteral() {
+                    tokens.append(literal(start, .number(.int(n))))
+                } else {
+                    let raw = try consumeUntil(UInt8(ascii: "`"))
+                    tokens.append(literal(start, try jsonLiteral(raw, start: start)))
+                }
             case UInt8(ascii: "\""):
                 let raw = try consumeUntil(UInt8(ascii: "\""))
                 var quoted: [UInt8] = [UInt8(ascii: "\"")]
@@ -254,6 +258,27 @@ struct Lexer {
             i += 1
         }
         return nil
+    }
+
+    /// A JSON literal that is just a small integer (`` `10` ``, the usual filter operand), read without building
+    /// a byte array or running the JSON parser; nil (nothing consumed) for anything else.
+    mutating func plainIntegerLiteral() -> Int64? {
+        var i = pos + 1
+        let n = bytes.count
+        var negative = false
+        if i < n, bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        let digitsStart = i
+        var v: Int64 = 0
+        while i < n, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
+            v = v &* 10 &+ Int64(bytes[i] &- UInt8(ascii: "0"))
+            i += 1
+        }
+        let digits = i - digitsStart
+        // 1 to 18 digits (no overflow), no leading zero (JSON), closed right away by the backtick.
+        guard digits >= 1, digits <= 18, i < n, bytes[i] == UInt8(ascii: "`"),
+              digits == 1 || bytes[digitsStart] != UInt8(ascii: "0"), !(negative && v == 0) else { return nil }
+        pos = i + 1
+        return negative ? -v : v
     }
 
     /// Raw string literal: only `\'` is an escape; every other backslash is kept as is.

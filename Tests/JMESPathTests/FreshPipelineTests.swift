@@ -85,4 +85,22 @@ final class FreshPipelineTests: XCTestCase {
             XCTAssertEqual(try search("items[?i >= `0`] | sort_by(@, &k) | [*].i", doc), .array(expected), "round \(round)")
         }
     }
+
+    /// `x[a:b:c].rhs` projects straight from x's array; it must match slicing first, then projecting.
+    func testSliceProjectionsMatchSliceThenProject() throws {
+        let slices = ["[1:3]", "[::2]", "[::-1]", "[-3:]", "[5:2:-1]", "[:0]", "[10:]", "[-100:100:7]", "[2:2]", "[::-3]"]
+        for sl in slices {
+            let direct = try Expression(compiling: "items\(sl).id").evaluate(Self.doc)
+            let staged = try Expression(compiling: "items\(sl) | [*].id").evaluate(Self.doc)
+            XCTAssertEqual(direct, staged, sl)
+            let onInput = try Expression(compiling: "\(sl).name").evaluate(Self.doc["items"] ?? .null)
+            XCTAssertEqual(onInput, try Expression(compiling: "items\(sl) | [*].name").evaluate(Self.doc), sl)
+        }
+        XCTAssertEqual(try search("items[1:3].missing", Self.doc), [])
+        XCTAssertEqual(try search("items[298:].id", Self.doc), [298, 299])  // the trailing null element is dropped
+        XCTAssertEqual(try search("a[0:2].b", ["a": "not an array"]), .null)
+        XCTAssertThrowsError(try search("items[::0].id", Self.doc))
+        XCTAssertEqual(try search("[?a > `-1`].a", [["a": -1], ["a": 0], ["a": 10]]), [0, 10])
+        XCTAssertEqual(try search("[?a == `-0`].a", [["a": 0]]), [0])
+    }
 }
