@@ -70,6 +70,17 @@ struct Token {
     var number: Int = 0
 }
 
+/// Appends tokens to caller-provided storage (a stack allocation in `Parser.parse`); tokens are plain data.
+struct TokenSink {
+    let base: UnsafeMutablePointer<Token>
+    var count = 0
+    @inline(__always)
+    mutating func append(_ t: Token) {
+        (base + count).initialize(to: t)
+        count += 1
+    }
+}
+
 /// Splits an expression into tokens, working on its UTF-8 bytes.
 struct Lexer {
     let source: String
@@ -99,9 +110,10 @@ struct Lexer {
         JMESPathError.compile(.syntax, detail, source: source, byteOffset: offset)
     }
 
-    mutating func tokenize() throws(JMESPathError) -> [Token] {
-        var tokens: [Token] = []
-        tokens.reserveCapacity(bytes.count + 1)  // every token is at least one byte
+    /// Writes the tokens to `storage`, which must have room for `bytes.count + 1` (every token but the final
+    /// end-of-expression one takes at least one byte); returns how many were written.
+    mutating func tokenize(into storage: UnsafeMutablePointer<Token>) throws(JMESPathError) -> Int {
+        var tokens = TokenSink(base: storage)
         let n = bytes.count
         while pos < n {
             let c = bytes[pos]
@@ -175,7 +187,7 @@ struct Lexer {
             }
         }
         tokens.append(Token(kind: .eof, start: n))
-        return tokens
+        return tokens.count
     }
 
     @inline(__always)

@@ -7,7 +7,8 @@ struct Parser {
     let source: String
     /// The expression's UTF-8, borrowed while `parse` runs.
     let bytes: UnsafeBufferPointer<UInt8>
-    let tokens: [Token]
+    /// The tokens, in stack storage that lives while `parse` runs.
+    let tokens: UnsafeBufferPointer<Token>
     /// Identifier names and literal values, indexed by the token's `number`.
     let names: [String]
     let literals: [JSON]
@@ -22,7 +23,7 @@ struct Parser {
     /// Tokens with a binding power below this end a projection's right-hand side.
     static let projectionStop = 10
 
-    init(source: String, bytes: UnsafeBufferPointer<UInt8>, lexer: Lexer, tokens: [Token]) {
+    init(source: String, bytes: UnsafeBufferPointer<UInt8>, lexer: Lexer, tokens: UnsafeBufferPointer<Token>) {
         self.source = source
         self.bytes = bytes
         self.tokens = tokens
@@ -36,16 +37,24 @@ struct Parser {
         let result = text.withUTF8 { buf in
             Result { () throws(JMESPathError) -> Op in
                 if let path = simplePath(buf) { return path }
-                var lexer = Lexer(source, bytes: buf)
-                let tokens = try lexer.tokenize()
-                var parser = Parser(source: source, bytes: buf, lexer: lexer, tokens: tokens)
-                let node = try parser.expression(0)
-                let t = parser.tokens[parser.index]
-                if t.kind != .eof {
-                    throw parser.error("unexpected \(parser.describe(t)) after a complete expression", t)
+                // Tokens go to a stack allocation (heap only for very long expressions).
+                let parsed = withUnsafeTemporaryAllocation(of: Token.self, capacity: buf.count + 1) { tb in
+                    Result { () throws(JMESPathError) -> Op in
+                        guard let storage = tb.baseAddress else { throw JMESPathError.compile(.syntax, "no token storage", source: source, byteOffset: 0) }
+                        var lexer = Lexer(source, bytes: buf)
+                        let count = try lexer.tokenize(into: storage)
+                        var parser = Parser(source: source, bytes: buf, lexer: lexer,
+                                            tokens: UnsafeBufferPointer(start: storage, count: count))
+                        let node = try parser.expression(0)
+                        let t = parser.tokens[parser.index]
+                        if t.kind != .eof {
+                            throw parser.error("unexpected \(parser.describe(t)) after a complete expression", t)
+                        }
+                        if let e = parser.functionError { throw e }
+                        return node
+                    }
                 }
-                if let e = parser.functionError { throw e }
-                return node
+                return try parsed.get()
             }
         }
         return try result.get()
