@@ -65,8 +65,8 @@ public final class ProviderClient: Sendable {
     /// Calls `operation` (e.g. `huawei.dcs.ShowMigrationTask`) with parameters keyed by wire name.
     ///
     /// A caller whose task prefers one of the client's event loops (`preferredTaskExecutor()`) makes the whole
-    /// call there, with no thread hand-off; any other caller pays one hand-off to the connection's loop and one
-    /// back (its own code never runs on a loop).
+    /// call there, with no thread hand-off; any other caller pays hand-offs to the connection's loop and back
+    /// (its own code never runs on a loop).
     public func call(_ operation: String, params: JSON, revealSecrets: Bool = false) async throws(FerryError)
         -> ProviderResponse
     {
@@ -74,9 +74,34 @@ public final class ProviderClient: Sendable {
             throw FerryError(.invalidArgument, "operation: unknown operation \(operation) (see `ferry ops`)",
                              details: ["field": "operation", "operation": .string(operation)])
         }
-        let built = try RequestBuilder.build(op, params: params, config: config,
-                                             unixTime: Int64(WallClock.now()), nonce: ACS3Signer.makeNonce())
-        return try await sendHere(built, op: op, revealSecrets: revealSecrets)
+        return try await onLoopWhenAlone { () async throws(FerryError) -> ProviderResponse in
+            let built = try RequestBuilder.build(op, params: params, config: config,
+                                                 unixTime: Int64(WallClock.now()), nonce: ACS3Signer.makeNonce())
+            return try await sendHere(built, op: op, revealSecrets: revealSecrets)
+        }
+    }
+
+    /// Calls in flight on this client (decides whether an unpinned caller hops onto a loop).
+    let inFlight = Atomic<Int>(0)
+
+    /// An unpinned caller with no other call in flight makes its call on a loop: two hand-offs (onto the loop
+    /// and back) instead of the six to nine that AsyncHTTPClient's callbacks cost from the global pool, which
+    /// dominate one call's latency. With calls already in flight the threads are awake anyway and the call
+    /// stays where it is. The task yields afterwards, so the caller's own code resumes on the global pool.
+    func onLoopWhenAlone<T: Sendable>(_ body: () async throws(FerryError) -> T) async throws(FerryError) -> T {
+        let alone = inFlight.wrappingAdd(1, ordering: .relaxed).oldValue == 0
+        defer { inFlight.wrappingSubtract(1, ordering: .relaxed) }
+        guard alone, loops.current() == nil, #available(macOS 15.0, *) else { return try await body() }
+        let result: Result<T, FerryError>
+        do {
+            result = .success(try await withTaskExecutorPreference(loops.pick()) { () async throws(FerryError) -> T in
+                try await body()
+            })
+        } catch {
+            result = .failure(error)
+        }
+        await Task.yield()
+        return try result.get()
     }
 
     /// A task executor on one of this client's event loops (round robin). A host task that does little but
