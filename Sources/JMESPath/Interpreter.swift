@@ -117,6 +117,44 @@ struct OpList {
     }
 }
 
+/// Function arguments: the first two held directly (no array for the usual one- or two-argument call).
+struct ArgOps {
+    private var a0: Op?
+    private var a1: Op?
+    private var more: [Op] = []
+    private(set) var count = 0
+    init() {}
+    /// Only while the parser builds the call.
+    mutating func append(_ op: Op) {
+        switch count {
+        case 0: a0 = op
+        case 1: a1 = op
+        default: more.append(op)
+        }
+        count += 1
+    }
+    func op(_ i: Int) -> Op {
+        switch i {
+        case 0: return a0.unsafelyUnwrapped
+        case 1: return a1.unsafelyUnwrapped
+        default: return more[i - 2]
+        }
+    }
+    @inline(__always)
+    subscript(i: Int) -> Unmanaged<Op> {
+        precondition(i >= 0 && i < count)  // internal invariant, not input-dependent
+        switch i {
+        case 0: return Unmanaged.passUnretained(a0.unsafelyUnwrapped)
+        case 1: return Unmanaged.passUnretained(a1.unsafelyUnwrapped)
+        default:
+            return more.withUnsafeBufferPointer { b in
+                UnsafeRawPointer(b.baseAddress.unsafelyUnwrapped)
+                    .load(fromByteOffset: (i &- 2) &* MemoryLayout<Op>.stride, as: Unmanaged<Op>.self)
+            }
+        }
+    }
+}
+
 /// `evalFresh` on an unretained child.
 @inline(__always)
 func runFresh(_ r: Unmanaged<Op>, _ v: inout JSON) throws(JMESPathError) -> JSON {
@@ -541,17 +579,17 @@ final class MultiHashDupOp: Op, @unchecked Sendable {
 final class FunctionOp: Op, @unchecked Sendable {
     let fn: Builtin
     /// The argument ops; for `&expr` arguments, the referenced expression itself (passed unevaluated).
-    let args: OpList
+    let args: ArgOps
     /// Bit i set when argument i is written `&expr`.
     let exprefMask: UInt64
     /// `args` holds the referenced expression itself for each `&expr` argument, marked in `exprefMask`.
-    init(_ fn: Builtin, _ args: [Op], exprefMask mask: UInt64) {
+    init(_ fn: Builtin, _ args: ArgOps, exprefMask mask: UInt64) {
         self.fn = fn
-        self.args = OpList(args)
+        self.args = args
         self.exprefMask = mask
         var last = -1
         for i in 0..<args.count where i >= 64 || mask & (1 << UInt64(i)) == 0 { last = i }
-        self.moveIndex = last >= 0 && args[last] is IdentityOp ? last : -1
+        self.moveIndex = last >= 0 && args.op(last) is IdentityOp ? last : -1
     }
     /// The last evaluated argument when it is `@`: given a fresh input, that argument takes it over.
     let moveIndex: Int

@@ -314,8 +314,7 @@ struct Parser {
     mutating func functionCall(_ name: String, paren: Int) throws(JMESPathError) -> Op {
         // The name token is the one just before '('.
         let nameStart = tokens[max(0, paren - 1)].start
-        var args: [Op] = []
-        args.reserveCapacity(3)
+        var args = ArgOps()
         var exprefs: UInt64 = 0
         if current == .rparen {
             advance()
