@@ -37,7 +37,7 @@ public func ferry_call(_ handle: OpaquePointer?, _ operation: CString?, _ params
     switch prepared {
     case .failure(let e): return finish(.failure(e), out)
     case .success(let (engine, op, params, reveal)):
-        return finish(blocking { () throws(FerryError) -> JSON in
+        return finish(blocking(preferring: engine.providers.preferredTaskExecutor()) { () throws(FerryError) -> JSON in
             try await engine.call(op, params: params, revealSecrets: reveal)
         }, out)
     }

@@ -81,11 +81,14 @@ final class ResultBox<T: Sendable>: @unchecked Sendable {
 /// Runs async work to completion for a blocking C caller. The host thread waits on a semaphore while the
 /// work runs on Swift's cooperative pool; host threads are never pool threads, so this cannot starve the pool
 /// unless a host calls back into Ferry from a Ferry callback, which `CallbackGuard` refuses.
-func blocking(_ work: @escaping @Sendable () async throws(FerryError) -> JSON) -> Result<JSON, FerryError> {
+/// `preferring` runs the work on that executor instead of the global pool; `ferry_call` passes the provider
+/// client's event loop, so a call makes no thread hand-off. Never pass it for work that blocks (SQLite, waits).
+func blocking(preferring executor: (any TaskExecutor)? = nil,
+              _ work: @escaping @Sendable () async throws(FerryError) -> JSON) -> Result<JSON, FerryError> {
     do throws(FerryError) { try CallbackGuard.refuseInsideCallback() } catch { return .failure(error) }
     let box = ResultBox<Result<JSON, FerryError>>()
     let done = DispatchSemaphore(value: 0)
-    Task.detached {
+    Task.detached(executorPreference: executor) {
         do throws(FerryError) {
             box.value = .success(try await work())
         } catch {
