@@ -17,8 +17,9 @@ final class Execution {
     private var lastSeq: Int64
     /// This unit holds the run's lease (taken by the commit before a side effect, given up by the last one).
     private(set) var leaseHeld = false
-    /// The run row as last read or committed, to skip a commit that would change nothing.
-    private var committedRow: String
+    /// The run as last read or committed, to skip a commit that would change nothing (its fingerprint is only
+    /// computed when nothing else changed, which is rare: serializing the state on every unit is not free).
+    private var committedRun: RunRecord
     private var dirty: Set<String> = []
     private var events: [RunEvent] = []
     private var consumed: [Int64] = []
@@ -40,7 +41,7 @@ final class Execution {
         version = loaded.version
         lastSeq = loaded.lastSeq
         secrets = manager.secretInputs(of: loaded.run.runID)
-        committedRow = Self.rowFingerprint(loaded.run)
+        committedRun = loaded.run
     }
 
     static func rowFingerprint(_ r: RunRecord, state: String? = nil) -> String {
@@ -78,8 +79,8 @@ final class Execution {
     func flush(release: Bool, leaseUntil: Double? = nil) async throws(FerryError) {
         let hold: Double? = release ? nil : (leaseUntil ?? now + m.leaseSeconds)
         let stateText = run.stateJSON.serialized()
-        let fingerprint = Self.rowFingerprint(run, state: stateText)
-        if hold == nil, !leaseHeld, dirty.isEmpty, events.isEmpty, consumed.isEmpty, fingerprint == committedRow { return }
+        if hold == nil, !leaseHeld, dirty.isEmpty, events.isEmpty, consumed.isEmpty,
+           Self.rowFingerprint(run, state: stateText) == Self.rowFingerprint(committedRun) { return }
         run.updatedAt = now
         var evs = events
         var seq = lastSeq
@@ -89,7 +90,7 @@ final class Execution {
         version = try await m.store.commit(req)
         lastSeq = seq
         leaseHeld = hold != nil
-        committedRow = fingerprint
+        committedRun = run
         dirty = []
         events = []
         consumed = []
@@ -764,15 +765,22 @@ final class Execution {
     /// process blocks others for at most one lease period, a slow call never loses its lease).
     func invoke(_ op: String, _ params: JSON, timeout: Double?) async -> Result<JSON, FerryError> {
         let store = m.store, clock = m.clock, lease = m.leaseSeconds, runID = run.runID, owner = owner
-        let heartbeat = Task {
-            while !Task.isCancelled {
-                do { try await clock.sleepForTimeout(until: clock.now() + lease / 3) } catch { return }
-                if Task.isCancelled { return }
-                _ = try? await store.renewLease(runID, owner: owner, until: clock.now() + lease)
+        let result: Result<JSON, FerryError>
+        if let keeper = m.leaseKeeper {
+            let id = keeper.begin(runID: runID, owner: owner)
+            result = await invokeOnce(op, params, timeout: timeout)
+            keeper.end(id)
+        } else {
+            let heartbeat = Task {
+                while !Task.isCancelled {
+                    do { try await clock.sleepForTimeout(until: clock.now() + lease / 3) } catch { return }
+                    if Task.isCancelled { return }
+                    _ = try? await store.renewLease(runID, owner: owner, until: clock.now() + lease)
+                }
             }
+            result = await invokeOnce(op, params, timeout: timeout)
+            heartbeat.cancel()
         }
-        defer { heartbeat.cancel() }
-        let result = await invokeOnce(op, params, timeout: timeout)
         // A host that cancels an advance, or closes the engine mid-call, interrupts the attempt: that says
         // nothing about the operation, so it must not fail the run. It is an unknown outcome, settled like a
         // lost connection (creates are reconciled before any resend).

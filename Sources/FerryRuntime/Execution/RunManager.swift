@@ -44,6 +44,11 @@ public final class RunManager: Sendable {
     private let runCache = Mutex<[String: LoadedRun]>([:])
     static let runCacheLimit = 2048
     private let counter = Mutex<Int>(0)
+    /// Renews in-flight calls' leases (real clock only: a virtual clock's tests count one sleeper per call).
+    let leaseKeeper: LeaseKeeper?
+    /// Redaction.isSecretField per field name: names repeat (same operations, same workflows) and the check
+    /// lowercases and allocates per call.
+    private let secretFieldMemo = Mutex<[String: Bool]>([:])
 
     public static let runtimeKeys: Set<String> = ["lease_seconds", "synchronous", "busy_timeout_ms", "default_budget_seconds"]
 
@@ -99,9 +104,13 @@ public final class RunManager: Sendable {
         self.leaseSeconds = leaseSeconds
         self.defaultBudget = defaultBudget
         self.instanceID = Self.randomHex(12)
+        self.leaseKeeper = clock is SystemClock ? LeaseKeeper(store: store, clock: clock, lease: leaseSeconds) : nil
     }
 
-    public func close() { store.close() }
+    public func close() {
+        leaseKeeper?.close()
+        store.close()
+    }
 
     static func randomHex(_ n: Int) -> String {
         var g = SystemRandomNumberGenerator()
@@ -150,7 +159,44 @@ public final class RunManager: Sendable {
     /// Makes a value safe to store or return: secret-named fields masked, this run's secret values scrubbed.
     func sanitize(_ v: JSON, runID: String) -> JSON {
         let secretValues = secretInputs(of: runID).values.flatMap(Self.strings)
-        return LogHookScrub.scrub(Redaction.redactFields(v), secretValues)
+        return LogHookScrub.scrub(redactFields(v), secretValues)
+    }
+
+    /// `Redaction.redactFields`, without rebuilding a value that has no secret-named field (the usual case:
+    /// request parameters and responses of reads); the result is the same either way.
+    func redactFields(_ v: JSON) -> JSON {
+        switch v {
+        case .object, .array: break
+        default: return v
+        }
+        let needed = secretFieldMemo.withLock { memo -> Bool in
+            if memo.count > 4096 { memo.removeAll() }
+            return Self.hasSecretField(v, &memo)
+        }
+        return needed ? Redaction.redactFields(v) : v
+    }
+
+    private static func hasSecretField(_ v: JSON, _ memo: inout [String: Bool]) -> Bool {
+        switch v {
+        case .object(let o):
+            for (k, x) in o {
+                if !x.isNull {
+                    let secret: Bool
+                    if let b = memo[k] { secret = b } else {
+                        secret = Redaction.isSecretField(k)
+                        memo[k] = secret
+                    }
+                    if secret { return true }
+                }
+                if hasSecretField(x, &memo) { return true }
+            }
+            return false
+        case .array(let a):
+            for x in a where hasSecretField(x, &memo) { return true }
+            return false
+        default:
+            return false
+        }
     }
 
     func sanitize(_ e: FerryError, runID: String) -> FerryError {

@@ -72,6 +72,15 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
+    /// One fixed statement (BEGIN, COMMIT, SAVEPOINT...) through the prepared-statement cache: several run per
+    /// unit, and `exec` would compile each again.
+    func execCached(_ sql: String) throws(FerryError) {
+        let st = try prepare(sql, [])
+        defer { sqlite3_reset(st) }
+        let rc = sqlite3_step(st)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw fail(sql) }
+    }
+
     /// A cached prepared statement with `binds` bound; the caller resets it after use.
     private func prepare(_ sql: String, _ binds: [Bind]) throws(FerryError) -> OpaquePointer {
         guard let db else { throw FerryError(.closed, "store is closed") }
@@ -124,10 +133,10 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs `body` in a (deferred) read transaction, so several queries see one snapshot.
     func readTransaction<T>(_ body: () throws(FerryError) -> T) throws(FerryError) -> T {
-        try exec("BEGIN")
+        try execCached("BEGIN")
         do {
             let r = try body()
-            try exec("COMMIT")
+            try execCached("COMMIT")
             return r
         } catch {
             try? exec("ROLLBACK")
@@ -141,6 +150,13 @@ final class SQLiteConnection: @unchecked Sendable {
 /// transaction (each in its own SAVEPOINT, so one job's failure does not undo the others), commits once (one
 /// fsync for the whole batch), then resumes each caller with its own result. When idle it starts on the first
 /// job at once, so a lone caller waits for exactly one commit.
+///
+/// Inline commits (`submit(inline: true)`): when nobody is writing and nothing is queued, the caller applies and
+/// commits its own job on its own thread instead of handing it to the writer thread and suspending. That saves
+/// two thread wake-ups per commit (writer wake, then the caller's resumption on the pool), which dominate a lone
+/// caller's latency. Under load the writer is busy, jobs are queued, or its last group had several jobs, so
+/// callers queue as before and group commit is unchanged; jobs queued while an inline commit runs are taken by
+/// the writer as soon as it ends.
 final class SQLiteWriter: @unchecked Sendable {
     final class Job {
         let apply: (SQLiteConnection) throws(FerryError) -> Void
@@ -157,6 +173,12 @@ final class SQLiteWriter: @unchecked Sendable {
     private var queue: [Job] = []
     private var closed = false
     private var running = false
+    /// Someone (the writer thread, or a caller committing inline) is using the write connection.
+    private var busy = false
+    /// Jobs in the last transaction: more than one means callers are committing concurrently, and then they
+    /// all go through the writer (an inline commit would hold a pool thread through its fsync while a group
+    /// forms behind it, and split the group).
+    private var lastBatch = 1
     private var thread = pthread_t()
     private var statsValue = StoreStats()
     /// Held by the writer while it applies a batch; readers sharing the connection (":memory:") take it too.
@@ -225,8 +247,10 @@ final class SQLiteWriter: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Applies `body` in the next group transaction and suspends the caller until it is durable.
-    func submit<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(FerryError) -> T) async throws(FerryError) -> T {
+    /// Applies `body` in the next group transaction and suspends the caller until it is durable. With `inline`,
+    /// an idle writer lets the caller commit on its own thread (see the type's comment); the result is the same.
+    func submit<T: Sendable>(inline: Bool = false, _ body: @escaping @Sendable (SQLiteConnection) throws(FerryError) -> T) async throws(FerryError) -> T {
+        if inline, let r = applyInlineIfIdle(body) { return try r.get() }
         let r: Result<T, FerryError> = await withCheckedContinuation { (c: CheckedContinuation<Result<T, FerryError>, Never>) in
             let box = ResultBox<T>()
             enqueue(Job(apply: { (conn) throws(FerryError) in box.value = try body(conn) }, complete: { err in
@@ -254,20 +278,55 @@ final class SQLiteWriter: @unchecked Sendable {
         return v
     }
 
+    /// Runs `body` as a one-job transaction on the calling thread when the connection is idle and no job is
+    /// queued (nil otherwise: the caller queues). Durable on return, exactly as a queued job.
+    private func applyInlineIfIdle<T>(_ body: (SQLiteConnection) throws(FerryError) -> T) -> Result<T, FerryError>? {
+        pthread_mutex_lock(mutex)
+        guard !closed, !busy, queue.isEmpty, lastBatch <= 1 else {
+            pthread_mutex_unlock(mutex)
+            return nil
+        }
+        busy = true
+        pthread_mutex_unlock(mutex)
+        var value: T?
+        let err: FerryError? = withoutActuallyEscaping(body) { body in
+            let job = Job(apply: { (conn) throws(FerryError) in value = try body(conn) }, complete: { _ in })
+            pthread_mutex_lock(connLock)
+            let results = apply([job])
+            pthread_mutex_unlock(connLock)
+            return results[0]
+        }
+        pthread_mutex_lock(mutex)
+        busy = false
+        lastBatch = 1
+        // Jobs that queued meanwhile (and a shutdown waiting for the connection) are the writer's again.
+        if !queue.isEmpty || closed { pthread_cond_signal(cond) }
+        pthread_mutex_unlock(mutex)
+        if let err { return .failure(err) }
+        guard let value else { return .failure(FerryError(.internal, "store: write finished without a result")) }
+        return .success(value)
+    }
+
     private func loop() {
         while true {
             pthread_mutex_lock(mutex)
-            while queue.isEmpty && !closed { pthread_cond_wait(cond, mutex) }
+            // Waits while an inline commit holds the connection, even when closing (it must finish first).
+            while (queue.isEmpty && !closed) || busy { pthread_cond_wait(cond, mutex) }
             if queue.isEmpty && closed {
                 pthread_mutex_unlock(mutex)
                 return
             }
             let batch = queue
             queue.removeAll(keepingCapacity: true)
+            busy = true
             pthread_mutex_unlock(mutex)
             pthread_mutex_lock(connLock)
             let results = apply(batch)
             pthread_mutex_unlock(connLock)
+            pthread_mutex_lock(mutex)
+            busy = false
+            lastBatch = batch.count
+            pthread_mutex_unlock(mutex)
             for (job, err) in zip(batch, results) { job.complete(err) }
         }
     }
@@ -275,23 +334,25 @@ final class SQLiteWriter: @unchecked Sendable {
     /// One transaction for the whole batch; per-job savepoints isolate a failing job.
     private func apply(_ batch: [Job]) -> [FerryError?] {
         var results = [FerryError?](repeating: nil, count: batch.count)
-        do { try conn.exec("BEGIN IMMEDIATE") } catch { return results.map { _ in error } }
+        do { try conn.execCached("BEGIN IMMEDIATE") } catch { return results.map { _ in error } }
         let single = batch.count == 1
         var anyApplied = false
         for (i, job) in batch.enumerated() {
             do throws(FerryError) {
-                if !single { try conn.exec("SAVEPOINT g") }
+                if !single { try conn.execCached("SAVEPOINT g") }
                 do throws(FerryError) {
                     try job.apply(conn)
-                    if !single { try conn.exec("RELEASE g") }
+                    if !single { try conn.execCached("RELEASE g") }
                     anyApplied = true
                 } catch {
                     results[i] = error
                     if !single { try conn.exec("ROLLBACK TO g"); try conn.exec("RELEASE g") }
                 }
             } catch {
-                // The transaction itself is broken (I/O error, ...): fail this and every later job.
-                for k in i..<batch.count where results[k] == nil { results[k] = error }
+                // The transaction itself is broken (I/O error, disk full, ...: SQLite may already have rolled
+                // it back, and it is rolled back here otherwise): no job of the batch is durable, including the
+                // ones before this one that had applied cleanly.
+                for k in 0..<batch.count where results[k] == nil { results[k] = error }
                 if conn.inTransaction { try? conn.exec("ROLLBACK") }
                 return results
             }
@@ -300,7 +361,7 @@ final class SQLiteWriter: @unchecked Sendable {
             try? conn.exec("ROLLBACK")
             return results
         }
-        do { try conn.exec("COMMIT") } catch {
+        do { try conn.execCached("COMMIT") } catch {
             try? conn.exec("ROLLBACK")
             return results.map { _ in error }
         }

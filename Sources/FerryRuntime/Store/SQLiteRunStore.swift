@@ -121,7 +121,7 @@ final class SQLiteRunStore: RunStore, @unchecked Sendable {
     // MARK: - RunStore: writes
 
     func createRun(_ r: RunRecord, events: [RunEvent]) async throws(FerryError) {
-        try await writer.submit { (conn) throws(FerryError) in
+        try await writer.submit(inline: true) { (conn) throws(FerryError) in
             let n = try conn.run("""
                 INSERT OR IGNORE INTO runs(run_id, workflow, status, created_at, updated_at, wake_at, definition, inputs, state,
                                            version, event_seq)
@@ -152,7 +152,7 @@ final class SQLiteRunStore: RunStore, @unchecked Sendable {
         }
         let events = c.events.map { ($0.seq, $0.ts, $0.type, $0.stepID, $0.data.serialized()) }
         let lastSeq: SQLiteConnection.Bind = c.events.last.map { .int($0.seq) } ?? .text(nil)
-        return try await writer.submit { (conn) throws(FerryError) -> Int64 in
+        return try await writer.submit(inline: true) { (conn) throws(FerryError) -> Int64 in
             let n = try conn.run("""
                 UPDATE runs SET status = ?, updated_at = ?, wake_at = ?, state = ?, version = version + 1,
                   event_seq = COALESCE(?, event_seq), lease_owner = ?, lease_until = ?
@@ -190,14 +190,14 @@ final class SQLiteRunStore: RunStore, @unchecked Sendable {
     }
 
     func releaseLease(_ runID: String, owner: String) async throws(FerryError) {
-        try await writer.submit { (conn) throws(FerryError) in
+        _ = try await writer.submit(inline: true) { (conn) throws(FerryError) in
             try conn.run("UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE run_id = ? AND lease_owner = ?",
                          [.text(runID), .text(owner)])
         }
     }
 
     func renewLease(_ runID: String, owner: String, until: Double) async throws(FerryError) -> Bool {
-        try await writer.submit { (conn) throws(FerryError) -> Bool in
+        try await writer.submit(inline: true) { (conn) throws(FerryError) -> Bool in
             try conn.run("UPDATE runs SET lease_until = ? WHERE run_id = ? AND lease_owner = ?",
                          [.real(until), .text(runID), .text(owner)]) == 1
         }
