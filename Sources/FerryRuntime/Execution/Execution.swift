@@ -73,6 +73,26 @@ final class Execution {
         dirty.insert(s.stepID)
     }
 
+    /// How long a commit waits, beyond SQLite's own busy timeout, for another process to release the write lock.
+    static let lockWaitSeconds = 120.0
+
+    /// A commit refused because another process holds SQLite's write lock wrote nothing, so it is retried: giving
+    /// up after a provider call would turn a known outcome into an unknown one (and a retry or a reconciliation).
+    /// A version conflict (another engine changed the run) carries no `sqlite_code` and is not retried.
+    private func commitWaitingForLock(_ req: CommitRequest) async throws(FerryError) -> Int64 {
+        let deadline = WallClock.monotonic() + Self.lockWaitSeconds
+        var pauseNs: UInt64 = 20_000_000
+        while true {
+            do throws(FerryError) {
+                return try await m.store.commit(req)
+            } catch where error.code == .busy && error.details["sqlite_code"] != nil && WallClock.monotonic() < deadline
+                && !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: pauseNs)
+                pauseNs = min(pauseNs * 2, 1_000_000_000)
+            }
+        }
+    }
+
     /// Commits the unit's changes. `release: false` holds the lease until `leaseUntil` (taking it if this unit
     /// does not hold it yet: that is the commit recording an attempt, before the side effect); `release: true`
     /// leaves the run unleased. A unit that changed nothing and holds no lease writes nothing.
@@ -87,7 +107,7 @@ final class Execution {
         for i in evs.indices { seq += 1; evs[i].seq = seq }
         let req = CommitRequest(run: run, steps: dirty.compactMap { steps[$0] }, events: evs, consumedSignals: consumed,
                                 owner: owner, expectedVersion: version, now: now, holdLeaseUntil: hold, stateText: stateText)
-        version = try await m.store.commit(req)
+        version = try await commitWaitingForLock(req)
         lastSeq = seq
         leaseHeld = hold != nil
         committedRun = run

@@ -77,13 +77,37 @@ final class SQLiteRunStore: RunStore, @unchecked Sendable {
         try writer.start()
     }
 
-    /// Stores made before schema version 2 lack the optimistic-commit columns.
+    /// The schema this build reads and writes.
+    static let schemaVersion = 2
+
+    /// Stores made before schema version 2 lack the optimistic-commit columns. The check and the change run in one
+    /// write transaction, so engines opening an old store at the same moment upgrade it once.
     private static func migrate(_ conn: SQLiteConnection) throws(FerryError) {
-        var cols: Set<String> = []
-        try conn.query("PRAGMA table_info(runs)", []) { cols.insert($0.text(1) ?? "") }
-        if !cols.contains("version") { try conn.exec("ALTER TABLE runs ADD COLUMN version INTEGER NOT NULL DEFAULT 0") }
-        if !cols.contains("event_seq") { try conn.exec("ALTER TABLE runs ADD COLUMN event_seq INTEGER NOT NULL DEFAULT -1") }
-        try conn.exec("UPDATE ferry_meta SET value = '2' WHERE key = 'schema_version' AND value = '1'")
+        try conn.exec("BEGIN IMMEDIATE")
+        do throws(FerryError) {
+            var stored = 0
+            try conn.query("SELECT value FROM ferry_meta WHERE key = 'schema_version'", []) { stored = Int($0.text(0) ?? "") ?? 0 }
+            guard stored <= schemaVersion else {
+                throw FerryError(.storeError, "store: schema version \(stored) was written by a newer Ferry (this one reads "
+                                 + "\(schemaVersion)); upgrade Ferry to use this store")
+            }
+            var cols: Set<String> = []
+            try conn.query("PRAGMA table_info(runs)", []) { cols.insert($0.text(1) ?? "") }
+            if !cols.contains("version") { try conn.exec("ALTER TABLE runs ADD COLUMN version INTEGER NOT NULL DEFAULT 0") }
+            if !cols.contains("event_seq") { try conn.exec("ALTER TABLE runs ADD COLUMN event_seq INTEGER NOT NULL DEFAULT -1") }
+            try conn.exec("UPDATE ferry_meta SET value = '\(schemaVersion)' WHERE key = 'schema_version' AND value = '1'")
+            // A Ferry from before version 2 would write run state without bumping `version`, and a newer engine's
+            // cached copy would then overwrite its progress; refuse such a write with a message saying why.
+            try conn.exec("""
+                CREATE TRIGGER IF NOT EXISTS runs_state_needs_version BEFORE UPDATE OF state ON runs
+                WHEN NEW.version = OLD.version
+                BEGIN SELECT RAISE(ABORT, 'this store was upgraded to schema 2 by a newer Ferry; upgrade this Ferry'); END
+                """)
+            try conn.exec("COMMIT")
+        } catch {
+            try? conn.exec("ROLLBACK")
+            throw error
+        }
     }
 
     deinit {
