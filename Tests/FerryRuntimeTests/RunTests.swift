@@ -384,7 +384,7 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(s["status"], "cancelled")
         XCTAssertEqual(s["error"]?["code"], "cancelled")
         XCTAssertEqual(inv.calls.last?.params, ["reason": "operator abort"])
-        await XCTAssertThrowsFerry(.invalidArgument, { try await m.cancelRun("k", reason: nil) })
+        await XCTAssertThrowsFerry(.conflict, { try await m.cancelRun("k", reason: nil) })
 
         // Without on_failure, cancel ends the run at once.
         let wf2: JSON = ["ferry": 1, "steps": [["id": "w", "wait": "1h"]]]

@@ -92,7 +92,7 @@ static void test_happy_path(ferry_engine *e) {
     v = EXPECT_OK("list filtered", rc, out);
     CHECK(json_array_size(json_object_get(v, "runs")) >= 1, "listed by filter");
     json_decref(v);
-    EXPECT_ERROR("cancel: ended run", ferry_run_cancel(e, id, "late", &out), out, FERRY_EINVALID_ARGUMENT, NULL);
+    EXPECT_ERROR("cancel: ended run", ferry_run_cancel(e, id, "late", &out), out, FERRY_ECONFLICT, NULL);
     free(id);
 
     /* Cancel a run waiting at its gate, with and without a reason. */

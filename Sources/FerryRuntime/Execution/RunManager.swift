@@ -424,7 +424,7 @@ public final class RunManager: Sendable {
         guard let l = try store.load(runID) else { throw Self.notFound(runID) }
         let doc = try document(for: l.run)
         if l.run.status.isTerminal {
-            throw FerryError(.invalidArgument, "run \(runID) already ended (\(l.run.status.rawValue))",
+            throw FerryError(.conflict, "run \(runID) already ended (\(l.run.status.rawValue))",
                              details: ["run_id": .string(runID), "status": .string(l.run.status.rawValue)])
         }
         _ = try store.addSignal(runID, name: "ferry.cancel", payload: ["reason": reason.map(JSON.string) ?? .null], now: clock.now())
@@ -443,7 +443,7 @@ public final class RunManager: Sendable {
         guard let l = try store.load(runID) else { throw Self.notFound(runID) }
         guard !name.isEmpty, name.count <= 200 else { throw FerryError.invalidArgument("name", "expected a signal name") }
         if l.run.status.isTerminal {
-            throw FerryError(.invalidArgument, "run \(runID) already ended (\(l.run.status.rawValue))",
+            throw FerryError(.conflict, "run \(runID) already ended (\(l.run.status.rawValue))",
                              details: ["run_id": .string(runID), "status": .string(l.run.status.rawValue)])
         }
         if name == "ferry.resolve" {
