@@ -124,7 +124,7 @@ def test_cancel_runs_compensation_state(emu_engine):
     run = emu_engine.start(WORKFLOW, {"x": "c"})
     run.cancel("operator said stop")
     assert run.drive()["status"] == "cancelled"
-    with pytest.raises(ferry.FerryError):
+    with pytest.raises(ferry.ConflictError, match="already ended"):
         run.cancel()
 
 
