@@ -117,7 +117,9 @@ int ferry_engine_close(ferry_engine *engine);
 /*
  * Receives one structured log record: {"ts": unix seconds, "level", "logger", "message", "fields": {...}}.
  * record_json is borrowed and valid only during the call. Secrets are never passed. It may be called from any
- * thread, concurrently; it must not call Ferry functions.
+ * thread, concurrently, including the network event-loop threads that make provider calls; it must not call
+ * Ferry functions and should return quickly (hand slow work to a queue): while it runs, the connections served by
+ * that thread wait.
  */
 typedef void (*ferry_log_fn)(void *user_data, int level, const char *record_json);
 
