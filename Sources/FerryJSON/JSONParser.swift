@@ -3,6 +3,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public enum Kind: String, Sendable {
         case empty, unexpectedCharacter, unexpectedEnd, invalidNumber, invalidEscape, invalidUTF8
         case controlCharacterInString, tooDeep, trailingData
+        /// Two object keys that Swift's String treats as one (canonically equivalent) but that differ in bytes.
+        case ambiguousKey
     }
 
     public let kind: Kind
@@ -120,6 +122,7 @@ private struct Parser {
             guard buf[pos] == UInt8(ascii: "\"") else {
                 throw error(.unexpectedCharacter, "unexpected \(describe(buf[pos])): expected a string key")
             }
+            let keyOffset = pos
             let key = try parseString()
             skipWhitespace()
             guard pos < buf.count else { throw error(.unexpectedEnd, "unexpected end of input: expected ':'") }
@@ -129,7 +132,14 @@ private struct Parser {
             pos += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            obj.storage[key] = value  // a repeated key keeps the last value, as most parsers do
+            // A repeated key keeps the last value, as most parsers do. Keys are stored as Swift strings, which treat
+            // canonically equivalent spellings ("é" and "e" + U+0301) as one key; two such keys that differ in
+            // their bytes would silently become one, so that document is refused instead.
+            if let i = obj.storage.index(forKey: key), !obj.storage.keys[i].utf8.elementsEqual(key.utf8) {
+                throw error(.ambiguousKey, "object key is canonically equivalent to an earlier, differently "
+                            + "encoded key (Unicode normalization); Ferry cannot keep both", at: keyOffset)
+            }
+            obj.storage[key] = value
             skipWhitespace()
             guard pos < buf.count else { throw error(.unexpectedEnd, "unexpected end of input in object") }
             if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }

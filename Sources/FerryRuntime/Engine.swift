@@ -116,18 +116,28 @@ public final class Engine: Sendable {
 
 /// A small bounded cache of compiled expressions: hosts tend to evaluate the same few expressions repeatedly.
 final class ExpressionCache: Sendable {
-    private let entries = Mutex<[String: JMESPath.Expression]>([:])
+    /// Keyed by the expression's bytes: Swift's `String` equality treats canonically equivalent text ("é" and
+    /// "e" + U+0301) as equal, but as JMESPath source they are different expressions.
+    private struct SourceKey: Hashable {
+        let source: String
+        static func == (a: SourceKey, b: SourceKey) -> Bool { a.source.utf8.elementsEqual(b.source.utf8) }
+        func hash(into h: inout Hasher) {
+            for b in source.utf8 { h.combine(b) }
+        }
+    }
+    private let entries = Mutex<[SourceKey: JMESPath.Expression]>([:])
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
     func compile(_ source: String) throws(FerryError) -> JMESPath.Expression {
-        if let e = entries.withLock({ $0[source] }) { return e }
+        let key = SourceKey(source: source)
+        if let e = entries.withLock({ $0[key] }) { return e }
         let compiled: JMESPath.Expression
         do { compiled = try JMESPath.Expression(compiling: source) } catch { throw FerryError(jmespath: error) }
         entries.withLock {
             if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
-            $0[source] = compiled
+            $0[key] = compiled
         }
         return compiled
     }
