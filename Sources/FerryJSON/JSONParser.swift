@@ -135,11 +135,12 @@ private struct Parser {
             // A repeated key keeps the last value, as most parsers do. Keys are stored as Swift strings, which treat
             // canonically equivalent spellings ("é" and "e" + U+0301) as one key; two such keys that differ in
             // their bytes would silently become one, so that document is refused instead.
-            if let i = obj.storage.index(forKey: key), !obj.storage.keys[i].utf8.elementsEqual(key.utf8) {
+            // Only a repeated key pays for the check (updateValue keeps the key first stored).
+            if obj.storage.updateValue(value, forKey: key) != nil, let i = obj.storage.index(forKey: key),
+               !obj.storage.keys[i].utf8.elementsEqual(key.utf8) {
                 throw error(.ambiguousKey, "object key is canonically equivalent to an earlier, differently "
                             + "encoded key (Unicode normalization); Ferry cannot keep both", at: keyOffset)
             }
-            obj.storage[key] = value
             skipWhitespace()
             guard pos < buf.count else { throw error(.unexpectedEnd, "unexpected end of input in object") }
             if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
