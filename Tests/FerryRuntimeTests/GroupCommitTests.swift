@@ -265,24 +265,10 @@ final class StoreMigrationTests: XCTestCase {
     func testSchemaOneStoreIsMigrated() async throws {
         let path = tempPath("schema1")
         defer { try? removeFile(path) }
+        let wf: JSON = ["ferry": 1, "name": "old", "steps": [["id": "a", "set": ["x": 1]], ["id": "b", "set": ["y": 2]]]]
+        try writeSchemaOneStore(path, definition: wf)
         do {
             let c = try SQLiteConnection(path: path, busyTimeoutMs: 1000)
-            try c.exec("""
-                CREATE TABLE ferry_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE runs(
-                  run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, status TEXT NOT NULL,
-                  created_at REAL NOT NULL, updated_at REAL NOT NULL, wake_at REAL,
-                  definition TEXT NOT NULL, inputs TEXT NOT NULL, state TEXT NOT NULL,
-                  lease_owner TEXT, lease_until REAL);
-                CREATE TABLE events(
-                  run_id TEXT NOT NULL, seq INTEGER NOT NULL, ts REAL NOT NULL, type TEXT NOT NULL, step_id TEXT,
-                  data TEXT NOT NULL, PRIMARY KEY(run_id, seq));
-                INSERT INTO ferry_meta VALUES ('schema_version', '1');
-                """)
-            let wf: JSON = ["ferry": 1, "name": "old", "steps": [["id": "a", "set": ["x": 1]], ["id": "b", "set": ["y": 2]]]]
-            try c.run("INSERT INTO runs(run_id, workflow, status, created_at, updated_at, definition, inputs, state) VALUES (?,?,?,?,?,?,?,?)",
-                      [.text("old"), .text("old"), .text("running"), .real(1), .real(1), .text(wf.serialized()), .text("{}"),
-                       .text(#"{"phase":"main","cursor":0,"comp_cursor":0,"vars":{},"secret_inputs":[]}"#)])
             for seq in 1...3 {
                 try c.run("INSERT INTO events(run_id, seq, ts, type, data) VALUES ('old', ?, 1, 'note', '{}')", [.int(Int64(seq))])
             }

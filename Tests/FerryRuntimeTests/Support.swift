@@ -49,6 +49,28 @@ func makeManager(_ invoker: FakeInvoker, clock: RuntimeClock, store: String = ":
                    clock: clock, random: random)
 }
 
+/// Writes a store as Ferry wrote it before schema version 2 (no `version` / `event_seq` columns), with one
+/// running run `old` whose workflow is `definition`.
+func writeSchemaOneStore(_ path: String, definition: JSON = [:]) throws {
+    let c = try SQLiteConnection(path: path, busyTimeoutMs: 1000)
+    defer { c.close() }
+    try c.exec("""
+        CREATE TABLE ferry_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE runs(
+          run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, status TEXT NOT NULL,
+          created_at REAL NOT NULL, updated_at REAL NOT NULL, wake_at REAL,
+          definition TEXT NOT NULL, inputs TEXT NOT NULL, state TEXT NOT NULL,
+          lease_owner TEXT, lease_until REAL);
+        CREATE TABLE events(
+          run_id TEXT NOT NULL, seq INTEGER NOT NULL, ts REAL NOT NULL, type TEXT NOT NULL, step_id TEXT,
+          data TEXT NOT NULL, PRIMARY KEY(run_id, seq));
+        INSERT INTO ferry_meta VALUES ('schema_version', '1');
+        """)
+    try c.run("INSERT INTO runs(run_id, workflow, status, created_at, updated_at, definition, inputs, state) VALUES (?,?,?,?,?,?,?,?)",
+              [.text("old"), .text("old"), .text("running"), .real(1), .real(1), .text(definition.serialized()), .text("{}"),
+               .text(#"{"phase":"main","cursor":0,"comp_cursor":0,"vars":{},"secret_inputs":[]}"#)])
+}
+
 func tempPath(_ name: String) -> String {
     let p = "/tmp/ferry-rt-test-\(name)-\(RunManager.randomHex(8)).db"
     return p
